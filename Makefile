@@ -1,0 +1,63 @@
+# Two commands: `make run` serves the site, `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Same websocket limits as the Procfile: pings keep proxies from dropping idle
+# sockets, and frames over 64 KiB are refused by daphne (close code 1009).
+DAPHNE_FLAGS := --ping-interval 20 --ping-timeout 30 --websocket_timeout 86400 \
+	--websocket_connect_timeout 10 --websocket-max-message-size 65536 \
+	--websocket-max-frame-size 65536 --application-close-timeout 10
+
+.PHONY: run dev test lint format check e2e install install-dev browser clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo_rooms
+	$(BIN)/python manage.py create_demo_admin
+	@echo "Serving on http://$(HOST):$(PORT)/"
+	$(BIN)/daphne --bind $(HOST) --port $(PORT) $(DAPHNE_FLAGS) chatapp.asgi:application
+
+# Development server with autoreload (daphne's runserver).
+dev: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check: install-dev
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	DEBUG=0 SECRET_KEY=check-deploy-only-$$(date +%s)-not-a-real-secret-key-0123456789abcdefghij \
+		ALLOWED_HOSTS=chat.example.com $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+test: lint check
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+e2e: install-dev
+	$(BIN)/python -m pytest e2e $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) staticfiles test-db.sqlite3* .pytest_cache .ruff_cache

@@ -1,0 +1,63 @@
+"""The consumers behind /features/: each feature of the websocket core, working."""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+
+from chatapp.websocket import NO_PERM_REQUIRED, command, consumer
+
+MAX_DEMO_MESSAGE = 500
+
+
+@consumer(
+    perm=NO_PERM_REQUIRED,
+    target_id="counter-value",
+    base_template="features/counter_value.html",
+    broadcast=False,
+)
+def counter(consumer, request, step=1):
+    """State on the consumer instance: each tab counts for itself."""
+    if not isinstance(step, int) or isinstance(step, bool):
+        return [command("error", "BAD_REQUEST", "step must be an integer")]
+    consumer.count = getattr(consumer, "count", 0) + step
+    return {"count": consumer.count}
+
+
+@consumer(
+    perm=NO_PERM_REQUIRED,
+    path="<slug:room_name>",
+    target_id="chat-length",
+    base_template="features/chat_length.html",
+)
+def chat(consumer, request, message, *, room_name):
+    """The documentation's chat: every tab on the same URL gets the message."""
+    message = str(message)[:MAX_DEMO_MESSAGE]
+    if not message.strip():
+        return [command("error", "MESSAGE_EMPTY", "write something first")]
+    item = render_to_string(
+        "features/chat_message.html", {"message": message, "user": request.user}
+    )
+    command("append", "chat-messages", item)
+    return {"length": len(message), "room_name": room_name}
+
+
+@consumer(perm=NO_PERM_REQUIRED, group_name=lambda consumer: "features.announcements")
+def announcements(consumer, request):
+    """Receives backend sends only (see views.announce); a fixed group name."""
+
+
+@consumer(perm=NO_PERM_REQUIRED)
+def sockets(consumer, request, action):
+    """Opens or closes the announcements socket with the websocket.* commands."""
+    url = announcements.reverse()
+    if action == "close":
+        command("websocket.close", url)
+        command("update", "socket-state", "closed")
+    else:
+        command("websocket.open", url)
+        command("update", "socket-state", "open")
+
+
+@consumer(perm=["rooms.delete_message", "rooms.change_room"], any_perm=True)
+def moderation(consumer, request):
+    """Only moderators (either permission) may connect; others see permission denied."""

@@ -1,0 +1,3 @@
+from chatapp.websocket import autoconsumers
+
+websocket_urlpatterns = autoconsumers(__name__)

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class WebsocketConfig(AppConfig):
+    name = "chatapp.websocket"
+    label = "websocket"
+    verbose_name = "Websocket core"

@@ -1,0 +1,79 @@
+"""Client-side commands: what the server asks the browser runtime to do.
+
+A command is a list `[name, *args]`; one websocket frame carries a list of them.
+Inside a `@consumer` function, `command()` and `render_commands()` also add the
+command to the reply being built, so a function can simply call them.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+from typing import Any
+
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+
+Command = list[Any]
+
+# The names the client runtime (static/js/websocket.js) understands.
+DOM_ACTIONS = ("append", "prepend", "replace", "update", "remove", "before", "after")
+KNOWN_COMMANDS = frozenset(
+    (
+        *DOM_ACTIONS,
+        "alert",
+        "console.log",
+        "console.error",
+        "focus",
+        "redirect",
+        "websocket.open",
+        "websocket.close",
+        "error",
+        "permission_denied",
+    )
+)
+
+# The reply being collected by the @consumer function running now, if any.
+_collector: contextvars.ContextVar[list[Command] | None] = contextvars.ContextVar(
+    "websocket_command_collector", default=None
+)
+
+
+def command(name: str, *args: Any) -> Command:
+    """Build the command `[name, *args]` and add it to the current consumer's reply."""
+    if name not in KNOWN_COMMANDS:
+        raise ValueError(f"unknown client command {name!r}; known: {sorted(KNOWN_COMMANDS)}")
+    cmd: Command = [name, *args]
+    collected = _collector.get()
+    if collected is not None:
+        collected.append(cmd)
+    return cmd
+
+
+def render_commands(
+    template_name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    target_id: str,
+    request: HttpRequest | None = None,
+) -> list[Command]:
+    """Render a template (autoescaped) into a command replacing the content of `target_id`."""
+    html = render_to_string(template_name, context or {}, request=request)
+    return [command("update", target_id, html)]
+
+
+def encode_commands(commands: list[Command]) -> str:
+    """One JSON text frame for a list of commands, encoded once however many sockets get it."""
+    return json.dumps(commands, separators=(",", ":"))
+
+
+class collect_commands:
+    """Context manager that gathers the commands added while it is active."""
+
+    def __enter__(self) -> list[Command]:
+        self.commands: list[Command] = []
+        self._token = _collector.set(self.commands)
+        return self.commands
+
+    def __exit__(self, *exc_info: object) -> None:
+        _collector.reset(self._token)

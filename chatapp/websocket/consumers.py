@@ -1,0 +1,169 @@
+"""The base consumer every websocket endpoint of the site builds on."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from .commands import Command, encode_commands
+from .permissions import PermSpec, fresh_user, normalize_perms, user_passes
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+logger = logging.getLogger(__name__)
+
+# Close codes in the 4000 range, which the client runtime does not reconnect after.
+CLOSE_LOGGED_OUT = 4401
+CLOSE_PERMISSION_DENIED = 4403
+
+_REQUIRED = object()
+
+
+class WebsocketConsumer(AsyncJsonWebsocketConsumer):
+    """A JSON consumer that checks permissions, takes client callbacks and sends commands.
+
+    Subclasses override `receive_callback(*args)` for callback frames
+    (`{"args": [...]}`) or `receive_json(content)` for a protocol of their own.
+    """
+
+    perms: tuple[str, ...] | None
+    any_perm: bool
+    user: AbstractBaseUser | AnonymousUser
+
+    def __init__(self, *args: Any, perm: PermSpec, any_perm: bool = False, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.perms = normalize_perms(perm)
+        self.any_perm = any_perm
+
+    @classmethod
+    def as_asgi(cls, *, perm: Any = _REQUIRED, any_perm: bool = False, **initkwargs: Any):
+        """Route this consumer; `perm` is required so no endpoint is open by accident."""
+        if perm is _REQUIRED:
+            raise TypeError(
+                f"{cls.__name__}.as_asgi() needs perm=: a permission name, a list, "
+                "or NO_PERM_REQUIRED"
+            )
+        normalize_perms(perm)  # fail at import time, not at the first connection
+        return super().as_asgi(perm=perm, any_perm=any_perm, **initkwargs)
+
+    # Dispatch -----------------------------------------------------------------
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Called for every ASGI message and layer event; routes it to its handler by type.
+
+        Unlike Channels' own dispatch, no thread hop to close database connections
+        runs before each event: ORM work goes through database_sync_to_async,
+        which closes stale connections around the work itself.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            logger.error(
+                "%s has no handler for event type %r", type(self).__name__, message["type"]
+            )
+            return
+        await handler(message)
+
+    # Connection -----------------------------------------------------------------
+
+    async def websocket_connect(self, message: dict[str, Any]) -> None:
+        """Called on the handshake: check permission before joining any group."""
+        from django.contrib.auth.models import AnonymousUser
+
+        self.user = self.scope.get("user") or AnonymousUser()
+        if not await self.has_permission():
+            await self.accept()
+            await self.send_permission_denied()
+            await self.close(code=CLOSE_PERMISSION_DENIED)
+            return
+        self.groups = list(self.groups) + await self.get_groups()
+        await super().websocket_connect(message)
+
+    async def get_groups(self) -> list[str]:
+        """Called at connect after the permission check: the groups this socket joins."""
+        return []
+
+    async def has_permission(self) -> bool:
+        """Called at connect and before every message: reloads the user and checks `perm`.
+
+        Reloading makes a revoked permission, a deactivation or a lost staff flag
+        count from the next message on, not from the next connection.
+        """
+        if self.perms is None:
+            return True
+        user_id = getattr(self.user, "pk", None)
+        self.user = await database_sync_to_async(fresh_user)(user_id)
+        return await database_sync_to_async(user_passes)(self.user, self.perms, self.any_perm)
+
+    # Receiving --------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Called with each frame: decode, re-check permission, hand over, never crash."""
+        if text_data is None:
+            await self.send_error("BAD_REQUEST", "binary frames are not accepted")
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            await self.send_error("BAD_REQUEST", "frame is not JSON")
+            return
+        if not await self.has_permission():
+            await self.send_permission_denied()
+            return
+        try:
+            await self.receive_json(content)
+        except Exception:
+            # A bug or a failing service must not close the socket with 1011.
+            logger.exception("%s failed on a client frame", type(self).__name__)
+            await self.send_error("SERVER_ERROR", "the server could not handle this message")
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        """Called with a decoded frame: callback frames are `{"args": [...]}`."""
+        if not isinstance(content, dict) or not isinstance(content.get("args"), list):
+            await self.send_error("BAD_REQUEST", 'a callback frame is {"args": [...]}')
+            return
+        await self.receive_callback(*content["args"])
+
+    async def receive_callback(self, *args: Any) -> None:
+        """Called with the arguments of a client callback. Override it."""
+        await self.send_error("BAD_REQUEST", "this socket takes no callbacks")
+
+    # Sending ----------------------------------------------------------------------
+
+    async def send_error(self, code: str, detail: str = "") -> None:
+        """Called on bad input: tell the client as an error command."""
+        await self.channel_send_commands([["error", code, detail]])
+
+    async def send_permission_denied(self) -> None:
+        """Tell the client it may not use this socket (the runtime shows it)."""
+        await self.channel_send_commands([["permission_denied", self.scope.get("path", "")]])
+
+    async def channel_send(self, event: dict[str, Any]) -> None:
+        """Send a layer event to this socket's own channel (handled like a group event)."""
+        await self.channel_layer.send(self.channel_name, event)
+
+    async def group_send(self, group: str, event: dict[str, Any]) -> None:
+        """Send a layer event to every socket of `group`."""
+        await self.channel_layer.group_send(group, event)
+
+    async def channel_send_commands(self, commands: list[Command]) -> None:
+        """Send commands straight down this socket."""
+        await self.send(text_data=encode_commands(commands))
+
+    async def group_send_commands(self, group: str, commands: list[Command]) -> None:
+        """Send commands to every socket of `group`, encoded once."""
+        await self.group_send(group, commands_event(commands))
+
+    async def client_commands(self, event: dict[str, Any]) -> None:
+        """Called for a `client.commands` event: forward the pre-encoded frame."""
+        await self.send(text_data=event["text"])
+
+
+def commands_event(commands: list[Command]) -> dict[str, Any]:
+    """The layer event that carries commands to sockets, encoded once for all of them."""
+    return {"type": "client.commands", "text": encode_commands(commands)}

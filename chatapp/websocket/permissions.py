@@ -1,0 +1,64 @@
+"""Permission rules shared by every consumer: which perms, checked against a fresh user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Final
+
+from django.contrib.auth import get_user_model
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+class _NoPermRequired:
+    """Marker for consumers anyone may use, anonymous visitors included."""
+
+    def __repr__(self) -> str:
+        return "NO_PERM_REQUIRED"
+
+
+NO_PERM_REQUIRED: Final = _NoPermRequired()
+
+PermSpec = str | Iterable[str] | _NoPermRequired
+
+
+def normalize_perms(perm: PermSpec) -> tuple[str, ...] | None:
+    """Return the permission names to check, or None when none are required."""
+    if perm is NO_PERM_REQUIRED:
+        return None
+    if isinstance(perm, str):
+        perms: tuple[str, ...] = (perm,)
+    else:
+        perms = tuple(perm)  # type: ignore[arg-type]
+    if not perms or not all(isinstance(p, str) and "." in p for p in perms):
+        raise ValueError(
+            f"perm must be 'app_label.codename', a list of them, or NO_PERM_REQUIRED; got {perm!r}"
+        )
+    return perms
+
+
+def fresh_user(user_id: int | None) -> AbstractBaseUser | AnonymousUser:
+    """Load the user again so that permission, staff and active changes are seen at once.
+
+    Runs synchronously: call it through database_sync_to_async.
+    """
+    from django.contrib.auth.models import AnonymousUser
+
+    if user_id is None:
+        return AnonymousUser()
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    return user if user is not None else AnonymousUser()
+
+
+def user_passes(
+    user: AbstractBaseUser | AnonymousUser, perms: tuple[str, ...] | None, any_perm: bool
+) -> bool:
+    """True when `user` holds the perms (all of them, or one with any_perm). Synchronous."""
+    if perms is None:
+        return True
+    if not user.is_authenticated:
+        return False
+    if any_perm:
+        return any(user.has_perm(p) for p in perms)
+    return user.has_perms(perms)

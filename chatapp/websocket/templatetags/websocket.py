@@ -1,0 +1,55 @@
+"""Template tags that wire a page to the client runtime (static/js/websocket.js)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import template
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from chatapp.websocket.streams import stream_path
+from chatapp.websocket.urls import ws_url
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def socket_url(context: dict[str, Any], path: str) -> str:
+    """`{% socket_url path %}`: the absolute ws:// or wss:// URL of a socket path."""
+    return ws_url(context["request"], path)
+
+
+@register.simple_tag(takes_context=True)
+def stream_url(context: dict[str, Any], name: str) -> str:
+    """`{% stream_url "name" %}`: the signed socket URL of an HTML stream."""
+    return ws_url(context["request"], stream_path(name))
+
+
+@register.simple_tag(takes_context=True)
+def callback(
+    context: dict[str, Any],
+    path: str,
+    *inputs: str,
+    event: str = "",
+    when: str = "",
+    clear: bool = False,
+    args: Any = None,
+) -> SafeString:
+    """`{% callback path "input_id" when="Enter" clear=True %}`: attributes for an element
+    whose event sends `{"args": [*args, value of each input]}` to the socket at `path`.
+    """
+    attrs: list[tuple[str, str]] = [("data-callback", ws_url(context["request"], path))]
+    if inputs:
+        attrs.append(("data-callback-inputs", " ".join(inputs)))
+    if args is not None:
+        static_args = list(args) if isinstance(args, list | tuple) else [args]
+        attrs.append(("data-callback-args", json.dumps(static_args)))
+    if event:
+        attrs.append(("data-callback-event", event))
+    if when:
+        attrs.append(("data-callback-when", when))
+    if clear:
+        attrs.append(("data-callback-clear", ""))
+    return format_html_join(" ", '{}="{}"', attrs) or format_html("")

@@ -1,0 +1,158 @@
+"""Fixtures shared by every test: factories, isolation, and the service gate."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from asgiref.sync import sync_to_async
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+TEST_PASSWORD = "correct-horse-battery-staple-42"  # noqa: S105 (test accounts only)
+
+
+def require_service(available: bool, what: str) -> None:
+    """Skip a test that needs a service, or fail it when CI says the services are there."""
+    if available:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required (REQUIRE_SERVICES=1) but not configured")
+    pytest.skip(f"{what} not configured")
+
+
+@pytest.fixture
+def needs_redis():
+    from django.conf import settings
+
+    require_service(bool(settings.REDIS_URL), "Redis (REDIS_URL)")
+
+
+@pytest.fixture
+def needs_postgres():
+    from django.db import connection
+
+    require_service(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL)")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_layer_and_cache(settings):
+    """Each test gets its own channel-layer prefix and cache keys, on Redis or in memory."""
+    from django.core.cache import cache
+
+    run = f"test-{uuid.uuid4().hex[:12]}"
+    layers = {alias: dict(conf) for alias, conf in settings.CHANNEL_LAYERS.items()}
+    if "CONFIG" in layers["default"]:
+        layers["default"]["CONFIG"] = {**layers["default"]["CONFIG"], "prefix": run}
+    settings.CHANNEL_LAYERS = layers  # also resets Channels' cached layer instances
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": run}}
+    yield
+    cache.clear() if "locmem" in settings.CACHES["default"]["BACKEND"] else None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Run the browser tests last (after pytest-django's own ordering): they are the slowest,
+    and the sync Playwright API they use relaxes Django's async-safety check for the process."""
+    items.sort(key=lambda item: item.nodeid.startswith("e2e/"))
+
+
+# Factories --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_user(db):
+    from django.contrib.auth import get_user_model
+
+    def make(username: str | None = None, *, staff: bool = False, perms=(), **fields):
+        from django.contrib.auth.models import Permission
+
+        username = username or f"user-{uuid.uuid4().hex[:8]}"
+        user = get_user_model().objects.create_user(
+            username=username,
+            email=f"{username}@example.com",
+            password=TEST_PASSWORD,
+            is_staff=staff,
+            **fields,
+        )
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            user.user_permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_room(db):
+    from rooms.models import Room
+
+    def make(title: str | None = None, *, staff_only: bool = False, **fields):
+        return Room.objects.create(
+            title=title or f"Room {uuid.uuid4().hex[:6]}", staff_only=staff_only, **fields
+        )
+
+    return make
+
+
+@pytest.fixture
+def amake_user(make_user):
+    return sync_to_async(make_user)
+
+
+@pytest.fixture
+def amake_room(make_room):
+    return sync_to_async(make_room)
+
+
+# Websockets through the routed application ------------------------------------------
+
+
+def session_cookie(user) -> str:
+    """A real session for `user`, as the browser would hold it after logging in."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+@pytest.fixture
+async def connect(transactional_db):
+    """Open a websocket through chatapp.asgi.application, as `user` (or anonymous).
+
+    Returns the communicator with `.connected` and `.close_code` from the handshake.
+    Every socket still open is disconnected after the test.
+    """
+    from channels.testing import WebsocketCommunicator
+
+    from chatapp.asgi import application
+
+    opened = []
+
+    async def _connect(path: str, user=None, *, origin: str | None = "http://localhost", app=None):
+        headers = [(b"origin", origin.encode())] if origin else []
+        if user is not None:
+            cookie = await sync_to_async(session_cookie)(user)
+            headers.append((b"cookie", f"sessionid={cookie}".encode()))
+        communicator = WebsocketCommunicator(app or application, path, headers=headers)
+        communicator.connected, communicator.close_code = await communicator.connect()
+        opened.append(communicator)
+        return communicator
+
+    yield _connect
+    for communicator in opened:
+        await communicator.disconnect()
+
+
+async def group_members(group: str) -> set[str]:
+    """The channel names in a layer group, for the in-memory and the Redis layer alike."""
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if hasattr(layer, "groups"):  # InMemoryChannelLayer
+        return set(layer.groups.get(group, {}))
+    connection = layer.connection(layer.consistent_hash(group))
+    return {m.decode() for m in await connection.zrange(layer._group_key(group), 0, -1)}

@@ -1,0 +1,205 @@
+"""End-to-end fixtures: a live daphne (websockets included) and Chromium through Playwright.
+
+pytest-django's live_server cannot serve websockets, so daphne runs as a
+subprocess on the test database; it can be stopped and restarted mid-test to
+exercise reconnection. The browser is CHROMIUM_PATH, else /usr/bin/chromium,
+else Playwright's own download (`python -m playwright install chromium`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from conftest import TEST_PASSWORD, session_cookie
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+ARTIFACTS = BASE_DIR / "e2e" / "artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+EXPECT_TIMEOUT_MS = 10_000
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "e2e" in item.nodeid.split("/")[0]:
+            item.add_marker(pytest.mark.e2e)
+
+
+def chromium_executable() -> str | None:
+    """CHROMIUM_PATH, else the system Chromium, else None (Playwright's own browser)."""
+    if os.environ.get("CHROMIUM_PATH"):
+        return os.environ["CHROMIUM_PATH"]
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium") or ""):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def database_url(settings_dict: dict) -> str:
+    """The URL of the test database, for the server process."""
+    if settings_dict["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{settings_dict['NAME']}"
+    user = settings_dict.get("USER") or ""
+    password = f":{settings_dict['PASSWORD']}" if settings_dict.get("PASSWORD") else ""
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{settings_dict['NAME']}"
+
+
+class LiveServer:
+    """daphne in a subprocess; `restart()` keeps the port so open pages can reconnect."""
+
+    def __init__(self, env: dict[str, str]):
+        self.env = env
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.log_path = ARTIFACTS / "daphne.log"
+
+    def start(self) -> None:
+        log = open(self.log_path, "a")  # kept open for the process's life
+        command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
+        self.process = subprocess.Popen(
+            [*command, "--websocket-max-message-size", "65536", "chatapp.asgi:application"],
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"daphne exited; see {self.log_path}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/accounts/login/", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"daphne did not answer in time; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def manage(self, *args: str) -> subprocess.CompletedProcess:
+        """Run manage.py in another process with the server's environment (DB, Redis)."""
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=BASE_DIR,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+
+@pytest.fixture(scope="session")
+def daphne_server(django_db_setup, django_db_blocker):
+    from django.conf import settings
+    from django.db import connection
+
+    run = f"e2e-{uuid.uuid4().hex[:8]}"
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "DEBUG": "1",
+        "CHANNEL_LAYER_PREFIX": run,
+        "CACHE_KEY_PREFIX": run,
+        "PYTHONUNBUFFERED": "1",
+    }
+    if settings.REDIS_URL:
+        env["REDIS_URL"] = settings.REDIS_URL
+    server = LiveServer(env)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def server(daphne_server, transactional_db):
+    """The live server, restarted if a test left it stopped, on a fresh database."""
+    if daphne_server.process is None or daphne_server.process.poll() is not None:
+        daphne_server.start()
+    return daphne_server
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    # The sync Playwright API runs an event loop in this thread; the ORM calls that
+    # tests make for set-up are still plain blocking calls.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=chromium_executable(), args=CHROMIUM_ARGS, headless=True
+            )
+            yield browser
+            browser.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+@pytest.fixture
+def new_page(browser, server):
+    """`new_page(user=None)`: a page in its own browser context, logged in as `user`."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+    contexts = []
+
+    def make(user=None, *, viewport=None):
+        context = browser.new_context(
+            base_url=server.url, viewport=viewport or {"width": 1280, "height": 800}
+        )
+        if user is not None:
+            context.add_cookies(
+                [{"name": "sessionid", "value": session_cookie(user), "url": server.url}]
+            )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(EXPECT_TIMEOUT_MS)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def password():
+    return TEST_PASSWORD

@@ -1,0 +1,166 @@
+"""The chat in Chromium: two users, rooms side by side, staff rules, backend sends."""
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import REQUIRE_SERVICES
+
+SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshot.png"
+
+
+@pytest.fixture
+def rooms(server):
+    """The demo rooms, made by the server's own environment (as `make run` does)."""
+    result = server.manage("load_demo_rooms")
+    assert result.returncode == 0, result.stderr
+    from rooms.models import Room
+
+    return {room.title: room for room in Room.objects.all()}
+
+
+def open_room(page, title):
+    page.get_by_role("button", name=title, exact=True).click()
+    room = page.get_by_role("article", name=title)
+    expect(room).to_be_visible()
+    return room
+
+
+def say(room, text):
+    box = room.get_by_label("Message")
+    box.fill(text)
+    box.press("Enter")
+    expect(box).to_have_value("")
+
+
+def test_two_users_chat_both_ways_and_another_room_sees_nothing(new_page, make_user, rooms):
+    alice, bob, carol = (new_page(make_user(name)) for name in ("alice", "bob", "carol"))
+    for page in (alice, bob, carol):
+        page.goto("/")
+    alice_room, bob_room = open_room(alice, "General"), open_room(bob, "General")
+    carol_room = open_room(carol, "Random")
+    expect(alice_room.get_by_text("bob joined")).to_be_visible()
+    say(alice_room, "Hi Bob!")
+    expect(bob_room.locator(".msg-text", has_text="Hi Bob!")).to_be_visible()
+    say(bob_room, "Hi Alice!")
+    expect(alice_room.locator(".msg-text", has_text="Hi Alice!")).to_be_visible()
+    expect(alice_room.locator(".msg-own .msg-text")).to_have_text("Hi Bob!")
+    expect(carol_room.locator(".msg-text")).to_have_count(0)
+    expect(carol.get_by_text("Hi Bob!")).to_have_count(0)
+
+
+def test_rooms_open_side_by_side_and_close_again(new_page, make_user, rooms):
+    page = new_page(make_user())
+    page.goto("/")
+    open_room(page, "General")
+    open_room(page, "Help")
+    expect(page.locator("article.room")).to_have_count(2)
+    page.get_by_role("button", name="General", exact=True).click()  # clicking again leaves
+    expect(page.locator("article.room")).to_have_count(1)
+    expect(page.get_by_role("article", name="Help")).to_be_visible()
+
+
+def test_member_never_sees_the_staff_room_and_a_forced_join_is_refused(new_page, make_user, rooms):
+    page = new_page(make_user())
+    page.goto("/")
+    expect(page.get_by_role("button", name="General", exact=True)).to_be_visible()
+    expect(page.get_by_text("Staff lounge")).to_have_count(0)
+    staff_room = rooms["Staff lounge"].pk
+    page.evaluate(
+        "([url, id]) => window.chatSockets.send(url, {command: 'join', room: id})",
+        [page.locator("#lobby").get_attribute("data-chat-socket"), staff_room],
+    )
+    expect(page.get_by_role("alert")).to_have_text(
+        re.compile("You do not have access to this room")
+    )
+    expect(page.get_by_text("Staff lounge")).to_have_count(0)
+
+
+def test_message_markup_shows_as_text(new_page, make_user, rooms):
+    page = new_page(make_user())
+    page.goto("/")
+    room = open_room(page, "General")
+    text = '<script>window.pwned = 1</script><img src=x onerror="window.pwned = 2">'
+    say(room, text)
+    expect(room.locator(".msg-text")).to_have_text(text)
+    assert page.evaluate("window.pwned") is None
+    expect(room.locator(".messages img")).to_have_count(0)
+
+
+def test_history_appears_on_reload(new_page, make_user, rooms):
+    page = new_page(make_user())
+    page.goto(f"/rooms/{rooms['Help'].pk}/")
+    room = page.get_by_role("article", name="Help")
+    say(room, "remember me")
+    expect(room.locator(".msg-text", has_text="remember me")).to_be_visible()
+    page.reload()
+    expect(page.get_by_role("article", name="Help").locator(".msg-text")).to_have_text(
+        "remember me"
+    )
+
+
+def test_refused_message_keeps_its_text_and_says_why(new_page, make_user, rooms):
+    page = new_page(make_user())
+    page.goto("/")
+    room = open_room(page, "General")
+    box = room.get_by_label("Message")
+    box.fill("x" * 2001)
+    box.press("Enter")
+    expect(room.get_by_role("alert")).to_have_text("That message is too long.")
+    expect(box).to_have_value("x" * 2001)
+
+
+def test_staff_send_page_reaches_an_open_room(new_page, make_user, rooms):
+    reader = new_page(make_user())
+    reader.goto("/")
+    room = open_room(reader, "General")
+    staff = new_page(make_user("boss", staff=True))
+    staff.goto("/rooms/send/")
+    staff.get_by_label("Room").select_option(label="General")
+    staff.get_by_label("Type").select_option(label="Warning")
+    staff.get_by_label("Text").fill("Server restart at noon")
+    staff.get_by_role("button", name="Send").click()
+    expect(staff.get_by_text(re.compile("Sent to General"))).to_be_visible()
+    expect(room.locator(".msg-warning .msg-text")).to_have_text("Server restart at noon")
+
+
+def test_management_command_reaches_an_open_room(new_page, make_user, rooms, server):
+    if not server.env.get("REDIS_URL"):
+        if REQUIRE_SERVICES:
+            pytest.fail("Redis is required (REQUIRE_SERVICES=1) for cross-process sends")
+        pytest.skip("another process reaches the server only through Redis (REDIS_URL)")
+    page = new_page(make_user())
+    page.goto("/")
+    room = open_room(page, "Random")
+    result = server.manage(
+        "send_room_message", str(rooms["Random"].pk), "From cron", "--type", "alert"
+    )
+    assert result.returncode == 0, result.stderr
+    expect(room.locator(".msg-alert .msg-text")).to_have_text("From cron")
+
+
+def test_room_added_in_the_admin_appears_in_an_open_lobby(new_page, make_user, rooms):
+    lobby = new_page(make_user())
+    lobby.goto("/")
+    expect(lobby.get_by_role("button", name="General", exact=True)).to_be_visible()
+    admin = new_page(make_user("root", staff=True, is_superuser=True))
+    admin.goto("/admin/rooms/room/add/")
+    admin.get_by_label("Title").fill("Brand new room")
+    admin.get_by_role("button", name="Save", exact=True).click()
+    expect(lobby.get_by_role("button", name="Brand new room")).to_be_visible()
+
+
+def test_screenshot_for_the_readme(new_page, make_user, rooms):
+    """Not a check: keeps docs/screenshot.png in step with the real page."""
+    alice, bob = new_page(make_user("alice")), new_page(make_user("bob"))
+    alice.goto("/")
+    bob.goto("/")
+    alice_general, bob_general = open_room(alice, "General"), open_room(bob, "General")
+    open_room(alice, "Help")
+    say(bob_general, "Morning! Anyone tried the new rooms?")
+    say(alice_general, "Yes, two open side by side. Shift+Enter for new lines too.")
+    expect(alice_general.locator(".msg-text")).to_have_count(2)
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    alice.screenshot(path=SCREENSHOT)

@@ -1,0 +1,20 @@
+from django import forms
+from django.conf import settings
+
+from .models import Room
+from .services import SERVER_MESSAGE_TYPES
+
+
+class BackendSendForm(forms.Form):
+    room = forms.ModelChoiceField(queryset=Room.objects.all(), empty_label=None)
+    msg_type = forms.TypedChoiceField(
+        label="Type",
+        choices=[(code, name.capitalize()) for name, code in SERVER_MESSAGE_TYPES.items()],
+        coerce=int,
+        initial=settings.MSG_TYPE_MESSAGE,
+    )
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=settings.CHAT_MAX_MESSAGE_LENGTH,
+        strip=True,
+    )

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.text import slugify
+
+
+def message_type_choices() -> tuple[tuple[int, str], ...]:
+    """Read at run time so a project can override MESSAGE_TYPES_CHOICES without a migration."""
+    return tuple(settings.MESSAGE_TYPES_CHOICES)
+
+
+class Room(models.Model):
+    title = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True, blank=True)
+    description = models.CharField(max_length=300, blank=True)
+    staff_only = models.BooleanField(default=False, help_text="Only staff users may see and join.")
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    # The seq of the newest message; bumped in the same transaction as the insert.
+    last_seq = models.PositiveBigIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            self.slug = slugify(self.title)[:100] or "room"
+        super().save(*args, **kwargs)
+
+    def is_visible_to(self, user) -> bool:
+        return not self.staff_only or bool(getattr(user, "is_staff", False))
+
+
+class Message(models.Model):
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
+    # 1, 2, 3 … per room with no gaps: what clients resume from.
+    seq = models.PositiveBigIntegerField(editable=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="chat_messages",
+        help_text="Empty for messages sent by the server.",
+    )
+    text = models.TextField()
+    msg_type = models.PositiveSmallIntegerField(choices=message_type_choices, default=0)
+    # Chosen by the client so that a retried send is stored once.
+    client_id = models.CharField(max_length=64, blank=True, default="")
+    created = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["room", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["room", "seq"], name="message_unique_seq_per_room"),
+            models.UniqueConstraint(
+                fields=["author", "client_id"],
+                condition=~models.Q(client_id=""),
+                name="message_unique_client_id_per_author",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.room} #{self.seq}: {self.text[:40]}"

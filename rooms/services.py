@@ -1,0 +1,222 @@
+"""Room and message operations shared by the consumer, views, admin and commands.
+
+Everything here is synchronous ORM work; the consumer calls it through
+database_sync_to_async. Rules live here once: who may see a room, what a valid
+message is, how seqs are assigned, what a message event looks like.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import F, QuerySet
+from django.template.loader import render_to_string
+
+from .models import Message, Room
+
+User = AbstractBaseUser | AnonymousUser
+
+
+class ChatError(Exception):
+    """A refusal the client is told about as `{"error": code}`."""
+
+    def __init__(self, code: str, room: int | None = None):
+        super().__init__(code)
+        self.code = code
+        self.room = room
+
+
+# Error codes of the /chat/stream/ protocol (README: "The socket protocol").
+USER_HAS_TO_LOGIN = "USER_HAS_TO_LOGIN"
+ROOM_INVALID = "ROOM_INVALID"
+ROOM_ACCESS_DENIED = "ROOM_ACCESS_DENIED"
+BAD_REQUEST = "BAD_REQUEST"
+UNKNOWN_COMMAND = "UNKNOWN_COMMAND"
+MESSAGE_EMPTY = "MESSAGE_EMPTY"
+MESSAGE_TOO_LONG = "MESSAGE_TOO_LONG"
+RATE_LIMITED = "RATE_LIMITED"
+
+SERVER_MESSAGE_TYPES = {
+    "message": settings.MSG_TYPE_MESSAGE,
+    "warning": settings.MSG_TYPE_WARNING,
+    "alert": settings.MSG_TYPE_ALERT,
+    "muted": settings.MSG_TYPE_MUTED,
+}
+
+
+def room_group(room_id: int) -> str:
+    """The channel-layer group of a room's sockets: named in this one place."""
+    return f"room.{room_id}"
+
+
+def visible_rooms(user: User) -> QuerySet[Room]:
+    rooms = Room.objects.all()
+    return rooms if getattr(user, "is_staff", False) else rooms.filter(staff_only=False)
+
+
+def get_room_for(user: User, room_id: int) -> Room:
+    """The room, if `user` may be in it. A staff-only room is denied, never described."""
+    if not user.is_authenticated:
+        raise ChatError(USER_HAS_TO_LOGIN)
+    room = Room.objects.filter(pk=room_id).first()
+    if room is None:
+        raise ChatError(ROOM_INVALID, room_id)
+    if not room.is_visible_to(user):
+        raise ChatError(ROOM_ACCESS_DENIED, room_id)
+    return room
+
+
+def clean_text(text: str) -> str:
+    """The text to store, or a ChatError: empty and over-long messages are refused."""
+    if len(text) > settings.CHAT_MAX_MESSAGE_LENGTH:
+        raise ChatError(MESSAGE_TOO_LONG)
+    text = text.strip()
+    if not text:
+        raise ChatError(MESSAGE_EMPTY)
+    return text
+
+
+def check_rate_limit(user_id: int) -> None:
+    """At most CHAT_MAX_MESSAGES_PER_MINUTE sends per user and minute, across all sockets."""
+    limit = settings.CHAT_MAX_MESSAGES_PER_MINUTE
+    if limit <= 0:
+        return
+    key = f"chat:rate:{user_id}:{int(time.time() // 60)}"
+    cache.add(key, 0, timeout=120)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=120)
+        count = 1
+    if count > limit:
+        raise ChatError(RATE_LIMITED)
+
+
+@dataclass(frozen=True)
+class Posted:
+    message: Message
+    created: bool  # False when a retried client_id found the message already stored
+
+
+def post_message(
+    *,
+    room: Room,
+    author: AbstractBaseUser | None,
+    text: str,
+    msg_type: int = settings.MSG_TYPE_MESSAGE,
+    client_id: str = "",
+) -> Posted:
+    """Store a message with the room's next seq, or return the one this client_id stored."""
+    if client_id and author is not None:
+        existing = Message.objects.filter(author=author, client_id=client_id).first()
+        if existing is not None:
+            return Posted(existing, created=False)
+    try:
+        with transaction.atomic():
+            # The UPDATE locks the room row (PostgreSQL) or the database (SQLite,
+            # BEGIN IMMEDIATE), so concurrent senders get consecutive seqs.
+            Room.objects.filter(pk=room.pk).update(last_seq=F("last_seq") + 1)
+            seq = Room.objects.filter(pk=room.pk).values_list("last_seq", flat=True).get()
+            message = Message.objects.create(
+                room=room,
+                seq=seq,
+                author=author,
+                text=text,
+                msg_type=msg_type,
+                client_id=client_id if author is not None else "",
+            )
+    except IntegrityError:
+        # The same client_id raced in on another socket: that one was stored.
+        if client_id and author is not None:
+            return Posted(Message.objects.get(author=author, client_id=client_id), created=False)
+        raise
+    return Posted(message, created=True)
+
+
+def recent_messages(room: Room, limit: int | None = None) -> list[Message]:
+    """The latest `limit` messages of a room, oldest first."""
+    limit = limit or settings.CHAT_HISTORY_ON_JOIN
+    newest = room.messages.select_related("author").order_by("-seq")[:limit]
+    return list(reversed(newest))
+
+
+def messages_before(room: Room, before_seq: int, limit: int = 50) -> list[Message]:
+    """The `limit` messages just older than `before_seq`, oldest first ("load older")."""
+    older = room.messages.select_related("author").filter(seq__lt=before_seq).order_by("-seq")
+    return list(reversed(older[:limit]))
+
+
+# Events sent to clients -----------------------------------------------------------
+
+
+def message_event(message: Message) -> dict[str, Any]:
+    """The client event of a stored message, its HTML rendered once for every recipient."""
+    username = message.author.get_username() if message.author else None
+    return {
+        "room": message.room_id,
+        "message": message.text,
+        "username": username,
+        "msg_type": message.msg_type,
+        "seq": message.seq,
+        "created": message.created.isoformat(),
+        "html": render_to_string(
+            "rooms/message.html",
+            {
+                "text": message.text,
+                "username": username,
+                "msg_type": message.msg_type,
+                "seq": message.seq,
+                "created": message.created,
+            },
+        ),
+    }
+
+
+def notice_event(room_id: int, username: str, msg_type: int) -> dict[str, Any]:
+    """The live-only "entered" / "left" notice of a user."""
+    return {
+        "room": room_id,
+        "message": None,
+        "username": username,
+        "msg_type": msg_type,
+        "html": render_to_string(
+            "rooms/message.html", {"username": username, "msg_type": msg_type, "text": None}
+        ),
+    }
+
+
+def encode(event: dict[str, Any]) -> str:
+    return json.dumps(event, separators=(",", ":"))
+
+
+def room_broadcast(event: dict[str, Any]) -> dict[str, Any]:
+    """The layer event that carries a client event to a room's sockets, encoded once."""
+    return {
+        "type": "chat.event",
+        "room": event["room"],
+        "seq": event.get("seq"),
+        "text": encode(event),
+    }
+
+
+def send_room_message(
+    *, room: Room, text: str, msg_type: int = settings.MSG_TYPE_MESSAGE, author=None
+) -> Message:
+    """Store a message and broadcast it: the backend path of the staff page, admin and commands.
+
+    Stored first: if the broadcast fails, clients still get it from the history.
+    """
+    from chatapp.websocket import group_send
+
+    message = post_message(
+        room=room, author=author, text=clean_text(text), msg_type=msg_type
+    ).message
+    group_send(room_group(room.pk), room_broadcast(message_event(message)))
+    return message

@@ -1,0 +1,45 @@
+"""Open lobbies follow room changes made anywhere (admin, shell) without a reload."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.template.loader import render_to_string
+
+from chatapp.websocket import stream_send, turbo_stream
+
+from .models import Room
+
+logger = logging.getLogger(__name__)
+
+# Two streams, so that staff-only titles never reach a non-staff page.
+LOBBY_STREAM = "lobby"
+STAFF_LOBBY_STREAM = "lobby-staff"
+
+
+def lobby_stream_for(user) -> str:
+    return STAFF_LOBBY_STREAM if user.is_staff else LOBBY_STREAM
+
+
+def publish_room_list() -> None:
+    """Push the current room list to every open lobby, one version per audience."""
+    rooms = list(Room.objects.all())
+    for stream, visible in (
+        (LOBBY_STREAM, [r for r in rooms if not r.staff_only]),
+        (STAFF_LOBBY_STREAM, rooms),
+    ):
+        html = render_to_string("rooms/room_list.html", {"rooms": visible})
+        try:
+            stream_send(stream, turbo_stream("update", "room-list", html=html))
+        except Exception:
+            # The change is saved; lobbies see it on their next load.
+            logger.exception("could not push the room list to open lobbies")
+
+
+@receiver(post_save, sender=Room)
+@receiver(post_delete, sender=Room)
+def room_changed(**kwargs) -> None:
+    transaction.on_commit(publish_room_list)

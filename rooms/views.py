@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from .forms import BackendSendForm
+from .services import (
+    ChatError,
+    get_room_for,
+    message_event,
+    messages_before,
+    send_room_message,
+    visible_rooms,
+)
+from .signals import lobby_stream_for
+
+
+def _visible_room_or_404(request: HttpRequest, room_id: int):
+    try:
+        return get_room_for(request.user, room_id)
+    except ChatError:
+        # Not "forbidden": a staff-only room must not even be confirmed to exist.
+        raise Http404("No such room") from None
+
+
+@login_required
+def lobby(request: HttpRequest, room_id: int | None = None) -> HttpResponse:
+    """The lobby; /rooms/<id>/ is the same page with that room opened."""
+    if room_id is not None:
+        _visible_room_or_404(request, room_id)
+    return render(
+        request,
+        "rooms/lobby.html",
+        {
+            "rooms": visible_rooms(request.user),
+            "open_room_id": room_id,
+            "lobby_stream": lobby_stream_for(request.user),
+        },
+    )
+
+
+@login_required
+@require_GET
+def older_messages(request: HttpRequest, room_id: int) -> JsonResponse:
+    """`?before=SEQ`: the page of history just older than SEQ, for "load older messages"."""
+    room = _visible_room_or_404(request, room_id)
+    try:
+        before = int(request.GET.get("before", ""))
+    except ValueError:
+        return JsonResponse({"error": "BAD_REQUEST"}, status=400)
+    page = messages_before(room, before)
+    return JsonResponse({"room": room.pk, "messages": [message_event(m) for m in page]})
+
+
+@login_required
+def backend_send(request: HttpRequest) -> HttpResponse:
+    """Staff page that sends a stored message or server notice into a room."""
+    if not request.user.is_staff:
+        raise PermissionDenied
+    form = BackendSendForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            message = send_room_message(
+                room=form.cleaned_data["room"],
+                text=form.cleaned_data["text"],
+                msg_type=form.cleaned_data["msg_type"],
+            )
+        except ChatError as error:
+            form.add_error("text", error.code.replace("_", " ").capitalize())
+        else:
+            messages.success(request, f"Sent to {message.room} as message #{message.seq}.")
+            return redirect("rooms:send")
+    return render(request, "rooms/send.html", {"form": form})

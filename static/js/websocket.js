@@ -1,0 +1,300 @@
+// The client runtime of the websocket core: sockets that reconnect by themselves,
+// server commands and <turbo-stream> frames applied to the page, and callbacks
+// declared in HTML. Plain ES module, no build step. The chat UI lives in chat.js.
+//
+//   Exports: open, close, send, registerCommand, runCommands, applyTurboStreams, showToast.
+//
+// Elements with data-ws-open="URL" get a socket when the page loads.
+// Elements with data-callback="URL" send {"args": [...]} on their event.
+
+const BACKOFF_MIN_MS = 500;
+const BACKOFF_MAX_MS = 30000;
+// The server closes with these when retrying cannot help (logged out, not allowed).
+const FINAL_CLOSE_CODES = new Set([4401, 4403]);
+
+const sockets = new Map(); // absolute URL -> ManagedSocket
+let loggedOut = false; // a socket was closed with 4401: say so until the page reloads
+
+/** Turn a path ("/ws/x/") or a ws(s):// URL into the absolute URL used as the socket's key. */
+export function absoluteUrl(url) {
+  if (/^wss?:\/\//.test(url)) return url;
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${location.host}${url.startsWith("/") ? "" : "/"}${url}`;
+}
+
+class ManagedSocket {
+  constructor(url) {
+    this.url = url;
+    this.queue = []; // frames sent while not connected, flushed in order on open
+    this.attempt = 0;
+    this.timer = null;
+    this.state = "connecting";
+    this.closedByUs = false;
+    this.connect();
+  }
+
+  connect() {
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.setState(this.attempt === 0 ? "connecting" : "reconnecting");
+    const ws = new WebSocket(this.url);
+    this.ws = ws;
+    ws.addEventListener("open", () => {
+      const reconnected = this.attempt > 0;
+      this.attempt = 0;
+      this.setState("open");
+      for (const frame of this.queue.splice(0)) ws.send(frame);
+      emit("ws:open", { url: this.url, reconnected });
+    });
+    ws.addEventListener("message", (event) => handleFrame(this.url, event.data));
+    ws.addEventListener("close", (event) => this.onClose(ws, event));
+  }
+
+  onClose(ws, event) {
+    if (ws !== this.ws) return; // an older socket we already replaced
+    emit("ws:close", { url: this.url, code: event.code });
+    if (this.closedByUs) return;
+    if (FINAL_CLOSE_CODES.has(event.code)) {
+      sockets.delete(this.url);
+      this.setState(event.code === 4401 ? "logged-out" : "denied");
+      if (event.code === 4401) loggedOut = true;
+      return;
+    }
+    this.scheduleReconnect();
+  }
+
+  scheduleReconnect() {
+    this.attempt += 1;
+    // Exponential backoff with jitter, so a restarted server is not hit by every tab at once.
+    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (this.attempt - 1));
+    const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+    this.setState("reconnecting");
+    this.timer = setTimeout(() => this.connect(), delay);
+  }
+
+  /** Reconnect at once if we are waiting out a backoff (back online, tab visible). */
+  retryNow() {
+    if (this.timer !== null) this.connect();
+  }
+
+  send(data) {
+    const frame = typeof data === "string" ? data : JSON.stringify(data);
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(frame);
+    else this.queue.push(frame);
+  }
+
+  close() {
+    this.closedByUs = true;
+    clearTimeout(this.timer);
+    this.ws.close(1000);
+    this.setState("closed");
+  }
+
+  setState(state) {
+    this.state = state;
+    renderStatus();
+  }
+}
+
+/** Open (or return the already open) auto-reconnecting socket for `url`. */
+export function open(url) {
+  const key = absoluteUrl(url);
+  let socket = sockets.get(key);
+  if (!socket) {
+    socket = new ManagedSocket(key);
+    sockets.set(key, socket);
+  }
+  return socket;
+}
+
+/** Close the socket for `url` for good (no reconnect). */
+export function close(url) {
+  const key = absoluteUrl(url);
+  const socket = sockets.get(key);
+  if (socket) {
+    sockets.delete(key);
+    socket.close();
+  }
+}
+
+/** Send JSON (or a string) on the socket for `url`, opening it if needed; queued until connected. */
+export function send(url, data) {
+  open(url).send(data);
+}
+
+export function socketState(url) {
+  return sockets.get(absoluteUrl(url))?.state ?? "closed";
+}
+
+function emit(name, detail) {
+  document.dispatchEvent(new CustomEvent(name, { detail }));
+}
+
+// Connection state, shown in #ws-status -------------------------------------------
+
+function renderStatus() {
+  const status = document.getElementById("ws-status");
+  if (!status) return;
+  const states = [...sockets.values()].map((s) => s.state);
+  let text = "";
+  if (loggedOut) text = "You were logged out. Log in again to keep chatting.";
+  else if (states.includes("reconnecting")) text = "Reconnecting…";
+  else if (states.includes("connecting")) text = "Connecting…";
+  status.textContent = text;
+  status.hidden = text === "";
+  const waiting = states.some((s) => s === "connecting" || s === "reconnecting");
+  document.documentElement.dataset.ws = waiting ? "waiting" : "open";
+}
+
+window.addEventListener("online", () => sockets.forEach((s) => s.retryNow()));
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible") sockets.forEach((s) => s.retryNow());
+});
+
+// Incoming frames ----------------------------------------------------------------
+
+function handleFrame(url, text) {
+  if (text.trimStart().startsWith("<")) {
+    applyTurboStreams(text);
+    return;
+  }
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    console.error("websocket: frame is neither JSON nor HTML", text);
+    return;
+  }
+  if (Array.isArray(data)) runCommands(data);
+  else emit("ws:message", { url, data });
+}
+
+/** Parse trusted server HTML (already escaped by Django templates) into nodes. */
+function fragment(html) {
+  const template = document.createElement("template");
+  template.innerHTML = html;
+  return template.content;
+}
+
+function byId(id) {
+  const element = document.getElementById(id);
+  if (!element) console.error(`websocket: no element #${id}`);
+  return element;
+}
+
+// The seven DOM actions, shared by commands and <turbo-stream> elements.
+const domActions = {
+  append: (el, html) => el.append(fragment(html)),
+  prepend: (el, html) => el.prepend(fragment(html)),
+  replace: (el, html) => el.replaceWith(fragment(html)),
+  update: (el, html) => el.replaceChildren(fragment(html)),
+  remove: (el) => el.remove(),
+  before: (el, html) => el.before(fragment(html)),
+  after: (el, html) => el.after(fragment(html)),
+};
+
+export function showToast(message) {
+  const toasts = document.getElementById("toasts");
+  if (!toasts) return;
+  const toast = document.createElement("div");
+  toast.className = "toast";
+  toast.setAttribute("role", "alert");
+  toast.textContent = String(message);
+  const dismiss = document.createElement("button");
+  dismiss.type = "button";
+  dismiss.setAttribute("aria-label", "Dismiss");
+  dismiss.textContent = "×";
+  dismiss.addEventListener("click", () => toast.remove());
+  toast.append(dismiss);
+  toasts.append(toast);
+  setTimeout(() => toast.remove(), 8000);
+}
+
+const commands = {
+  alert: (message) => showToast(message),
+  "console.log": (...args) => console.log(...args),
+  "console.error": (...args) => console.error(...args),
+  focus: (id) => byId(id)?.focus(),
+  redirect: (url) => location.assign(url),
+  "websocket.open": (url) => open(url),
+  "websocket.close": (url) => close(url),
+  error: (code, detail) => {
+    console.error(`websocket error ${code}: ${detail}`);
+    emit("ws:error", { code, detail });
+  },
+  permission_denied: (path) => {
+    // Sections opened with data-ws-open show their [data-ws-denied] part instead.
+    for (const el of document.querySelectorAll("[data-ws-open]")) {
+      if (new URL(absoluteUrl(el.dataset.wsOpen)).pathname !== path) continue;
+      el.querySelectorAll("[data-ws-denied]").forEach((part) => (part.hidden = false));
+      el.querySelectorAll("[data-ws-allowed]").forEach((part) => (part.hidden = true));
+    }
+    emit("ws:permission-denied", { path });
+  },
+};
+for (const [name, action] of Object.entries(domActions)) {
+  commands[name] = (id, html) => {
+    const el = byId(id);
+    if (el) action(el, html);
+  };
+}
+
+/** Let an application add its own client command. */
+export function registerCommand(name, fn) {
+  commands[name] = fn;
+}
+
+export function runCommands(list) {
+  for (const [name, ...args] of list) {
+    const fn = commands[name];
+    if (fn) fn(...args);
+    else console.error(`websocket: unknown command ${name}`);
+  }
+}
+
+/** Apply <turbo-stream action="..." target="..."><template>…</template></turbo-stream> elements. */
+export function applyTurboStreams(html) {
+  for (const stream of fragment(html).querySelectorAll("turbo-stream")) {
+    const action = domActions[stream.getAttribute("action")];
+    const target = byId(stream.getAttribute("target"));
+    if (!action || !target) continue;
+    const template = stream.querySelector("template");
+    action(target, template ? template.innerHTML : "");
+  }
+}
+
+// Callbacks declared in HTML ---------------------------------------------------------
+
+function defaultEvent(el) {
+  if (el.tagName === "FORM") return "submit";
+  if (el.dataset.callbackWhen) return "keydown";
+  if (el.tagName === "SELECT" || (el.tagName === "INPUT" && el.type !== "button")) return "change";
+  return "click";
+}
+
+function fireCallback(el, event) {
+  const when = el.dataset.callbackWhen;
+  if (when && event.key !== when) return;
+  if (when === "Enter" && event.shiftKey) return; // Shift+Enter stays a newline
+  event.preventDefault();
+  const inputs = (el.dataset.callbackInputs || "").split(/\s+/).filter(Boolean).map((id) => byId(id));
+  const args = [...JSON.parse(el.dataset.callbackArgs || "[]"), ...inputs.map((i) => i?.value ?? null)];
+  send(el.dataset.callback, { args });
+  if ("callbackClear" in el.dataset) inputs.forEach((i) => i && (i.value = ""));
+}
+
+for (const type of ["click", "keydown", "change", "submit"]) {
+  document.addEventListener(type, (event) => {
+    const el = event.target.closest?.("[data-callback]");
+    if (el && (el.dataset.callbackEvent || defaultEvent(el)) === type) fireCallback(el, event);
+  });
+}
+
+function openDeclaredSockets() {
+  document.querySelectorAll("[data-ws-open]").forEach((el) => open(el.dataset.wsOpen));
+}
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", openDeclaredSockets);
+else openDeclaredSockets();
+
+// For tests and debugging in the console.
+window.chatSockets = { open, close, send, socketState, sockets };
