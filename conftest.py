@@ -35,12 +35,38 @@ def needs_postgres():
     require_service(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL)")
 
 
+_used_prefixes: set[str] = set()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _remove_redis_keys_after_the_run():
+    """Tests use fresh key prefixes; delete their keys when the run ends."""
+    yield
+    from django.conf import settings
+
+    if not settings.REDIS_URL or not _used_prefixes:
+        return
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    for prefix in _used_prefixes:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+
+
+def new_prefix(kind: str) -> str:
+    prefix = f"{kind}-{uuid.uuid4().hex[:12]}"
+    _used_prefixes.add(prefix)
+    return prefix
+
+
 @pytest.fixture(autouse=True)
 def _isolated_layer_and_cache(settings):
     """Each test gets its own channel-layer prefix and cache keys, on Redis or in memory."""
     from django.core.cache import cache
 
-    run = f"test-{uuid.uuid4().hex[:12]}"
+    run = new_prefix("test")
     layers = {alias: dict(conf) for alias, conf in settings.CHANNEL_LAYERS.items()}
     if "CONFIG" in layers["default"]:
         layers["default"]["CONFIG"] = {**layers["default"]["CONFIG"], "prefix": run}

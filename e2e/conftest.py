@@ -15,12 +15,11 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
 
-from conftest import TEST_PASSWORD, session_cookie
+from conftest import TEST_PASSWORD, new_prefix, session_cookie
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 ARTIFACTS = BASE_DIR / "e2e" / "artifacts"
@@ -131,7 +130,7 @@ def daphne_server(django_db_setup, django_db_blocker):
     from django.conf import settings
     from django.db import connection
 
-    run = f"e2e-{uuid.uuid4().hex[:8]}"
+    run = new_prefix("e2e")
     env = {
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DATABASE_URL": database_url(connection.settings_dict),

@@ -101,6 +101,35 @@ def test_history_appears_on_reload(new_page, make_user, rooms):
     )
 
 
+def test_shift_enter_makes_a_new_line_and_enter_sends_both_lines(new_page, make_user, rooms):
+    page = new_page(make_user())
+    page.goto("/")
+    room = open_room(page, "General")
+    box = room.get_by_label("Message")
+    box.type("first line")
+    box.press("Shift+Enter")
+    box.type("second line")
+    expect(box).to_have_value("first line\nsecond line")
+    box.press("Enter")
+    expect(room.locator(".msg-text")).to_have_text("first line\nsecond line")
+
+
+def test_load_older_messages_pages_back_through_history(new_page, make_user, rooms):
+    from rooms.services import post_message
+
+    author = make_user("historian")
+    for n in range(1, 61):
+        post_message(room=rooms["Help"], author=author, text=f"note {n}")
+    page = new_page(make_user())
+    page.goto("/")
+    room = open_room(page, "Help")
+    expect(room.locator(".msg-text").first).to_have_text("note 11")
+    room.get_by_role("button", name="Load older messages").click()
+    expect(room.locator(".msg-text").first).to_have_text("note 1")
+    expect(room.locator(".msg-text")).to_have_count(60)
+    expect(room.get_by_role("button", name="Load older messages")).to_be_hidden()
+
+
 def test_refused_message_keeps_its_text_and_says_why(new_page, make_user, rooms):
     page = new_page(make_user())
     page.goto("/")

@@ -95,3 +95,44 @@ def test_page_reconnects_after_a_server_restart(features, server):
     page.get_by_label("Chat message").fill("after restart")
     page.get_by_label("Chat message").press("Enter")
     expect(page.locator("#chat-messages li")).to_have_text("fiona: after restart")
+
+
+def test_chat_message_typed_while_the_server_is_down_is_sent_after_reconnect(features, server):
+    page = features()
+    server.stop()
+    expect(page.locator("#ws-status")).to_have_text("Reconnecting…")
+    page.get_by_label("Chat message").fill("queued while offline")
+    page.get_by_label("Chat message").press("Enter")
+    server.start()
+    expect(page.locator("#chat-messages li")).to_have_text("fiona: queued while offline")
+
+
+@pytest.mark.parametrize(
+    ("action", "expected"),
+    [
+        ("append", "a,b,new"),
+        ("prepend", "new,a,b"),
+        ("replace", "new"),
+        ("update", "new"),
+        ("remove", ""),
+        ("before", "new,a,b"),
+        ("after", "a,b,new"),
+    ],
+)
+def test_runtime_applies_every_turbo_stream_action(features, action, expected):
+    """The seven actions, applied by static/js/websocket.js in Chromium."""
+    page = features()
+    result = page.evaluate(
+        """async (action) => {
+            const runtime = await import("/static/js/websocket.js");
+            const box = document.createElement("div");
+            box.innerHTML = '<ul id="t-target"><li>a</li><li>b</li></ul>';
+            document.body.append(box);
+            runtime.applyTurboStreams(
+              `<turbo-stream action="${action}" target="t-target">` +
+              `<template><li>new</li></template></turbo-stream>`);
+            return [...box.querySelectorAll("li")].map((li) => li.textContent).join(",");
+        }""",
+        action,
+    )
+    assert result == expected
