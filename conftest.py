@@ -72,6 +72,11 @@ def _isolated_layer_and_cache(settings):
         layers["default"]["CONFIG"] = {**layers["default"]["CONFIG"], "prefix": run}
     settings.CHANNEL_LAYERS = layers  # also resets Channels' cached layer instances
     settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": run}}
+    # Leave notices at once unless a test is about the grace period.
+    settings.CHAT_LEAVE_GRACE_SECONDS = 0
+    from rooms.presence import reset_local_presence
+
+    reset_local_presence()
     yield
     cache.clear() if "locmem" in settings.CACHES["default"]["BACKEND"] else None
 
@@ -158,12 +163,15 @@ async def connect(transactional_db):
 
     opened = []
 
-    async def _connect(path: str, user=None, *, origin: str | None = "http://localhost", app=None):
+    async def _connect(
+        path: str, user=None, *, origin: str | None = "http://localhost", app=None, session=None
+    ):
         headers = [(b"origin", origin.encode())] if origin else []
         if user is not None:
-            cookie = await sync_to_async(session_cookie)(user)
-            headers.append((b"cookie", f"sessionid={cookie}".encode()))
+            session = session or await sync_to_async(session_cookie)(user)
+            headers.append((b"cookie", f"sessionid={session}".encode()))
         communicator = WebsocketCommunicator(app or application, path, headers=headers)
+        communicator.session_key = session
         communicator.connected, communicator.close_code = await communicator.connect()
         opened.append(communicator)
         return communicator

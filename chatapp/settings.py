@@ -259,6 +259,18 @@ MESSAGE_TYPES_LIST = [code for code, _ in MESSAGE_TYPES_CHOICES]
 CHAT_MAX_MESSAGE_LENGTH = env_int("CHAT_MAX_MESSAGE_LENGTH", 2000)
 CHAT_MAX_MESSAGES_PER_MINUTE = env_int("CHAT_MAX_MESSAGES_PER_MINUTE", 30)
 CHAT_HISTORY_ON_JOIN = 50
+# Resuming: a join with "since" replays at most this many messages, then asks for a resync.
+CHAT_RESUME_LIMIT = env_int("CHAT_RESUME_LIMIT", 500)
+# A socket that missed more live events than this (its layer queue overflowed) is
+# closed with 4008 and resumes from the database; smaller gaps are filled in place.
+CHAT_GAP_FILL_LIMIT = env_int("CHAT_GAP_FILL_LIMIT", 100)
+# Presence entries expire unless renewed every CHAT_PRESENCE_HEARTBEAT seconds.
+CHAT_PRESENCE_TTL = env_int("CHAT_PRESENCE_TTL", 60)
+CHAT_PRESENCE_HEARTBEAT = env_int("CHAT_PRESENCE_HEARTBEAT", 20)
+# A reconnect within this many seconds says neither "left" nor "joined".
+CHAT_LEAVE_GRACE_SECONDS = env_int("CHAT_LEAVE_GRACE_SECONDS", 5)
+# At most one "is typing" broadcast per socket and room in this many seconds.
+CHAT_TYPING_INTERVAL = 2
 NOTIFY_USERS_ON_ENTER_OR_LEAVE_ROOMS = env_bool("NOTIFY_USERS_ON_ENTER_OR_LEAVE_ROOMS", True)
 
 LOGGING = {

@@ -1,46 +1,52 @@
 """The multichat socket on /chat/stream/: one socket per tab, many rooms on it.
 
 Protocol (README, "The socket protocol"): the client sends
-`{"command": "join"|"leave"|"send", "room": ID, ...}`; the server answers with
-`{"join": ID, "title": ...}`, `{"leave": ID}`, message events, acks and
-`{"error": CODE}`. Every refusal leaves the socket open and stores nothing.
+`{"command": "join"|"leave"|"send"|"typing", "room": ID, ...}`; the server
+answers with `{"join": ID, "title": ...}`, `{"leave": ID}`, message events,
+acks, presence and typing events, and `{"error": CODE}`. Every refusal leaves
+the socket open and stores nothing.
+
+Nothing is lost: the database is the record and every stored message has a
+per-room `seq`. A join with `since` replays what the client missed; a live
+event that skips seqs (the layer dropped some) is filled from the database.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from dataclasses import dataclass
+import time
 from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 
 from chatapp.websocket import WebsocketConsumer
-from chatapp.websocket.permissions import fresh_user
 
-from . import presence
+from .history import Joined, join_room, missed_messages, store_message
+from .presence import presence
 from .services import (
     BAD_REQUEST,
     ROOM_ACCESS_DENIED,
     UNKNOWN_COMMAND,
     USER_HAS_TO_LOGIN,
     ChatError,
-    check_rate_limit,
-    clean_text,
     encode,
-    get_room_for,
-    message_event,
     notice_event,
-    post_message,
-    recent_messages,
     room_broadcast,
     room_group,
 )
+from .services import visible_room_ids as visible_room_ids_sync
 
 logger = logging.getLogger(__name__)
 
 MAX_CLIENT_ID_LENGTH = 64
 MAX_ID = 2**63 - 1  # the database's integer range
+# Closed because it fell too far behind; the client reconnects and resumes with `since`.
+CLOSE_TOO_SLOW = 4008
+
+visible_room_ids = database_sync_to_async(visible_room_ids_sync)
 
 
 def _int_field(content: dict[str, Any], name: str, *, required: bool = True) -> int | None:
@@ -53,54 +59,27 @@ def _int_field(content: dict[str, Any], name: str, *, required: bool = True) -> 
     return value
 
 
-@dataclass
-class Joined:
-    title: str
-    history: list[dict[str, Any]]
-    first_socket: bool
-    username: str
-
-
-# Database work, one thread hop per command --------------------------------------
-
-
-def join_room(user_id: int, room_id: int, *, count_socket: bool) -> Joined:
-    user = fresh_user(user_id)
-    room = get_room_for(user, room_id)
-    history = [message_event(m) for m in recent_messages(room)]
-    first = presence.socket_joined(room.pk, user_id) if count_socket else False
-    return Joined(room.title, history, first, user.get_username())
-
-
-def leave_room(user_id: int, room_id: int) -> bool:
-    return presence.socket_left(room_id, user_id)
-
-
-def store_message(user_id: int, room_id: int, text: str, client_id: str) -> tuple[dict, bool]:
-    """Check the user may still post here, then store. Returns (event, newly stored)."""
-    user = fresh_user(user_id)
-    room = get_room_for(user, room_id)  # re-checked: staff may have lost the flag
-    text = clean_text(text)
-    check_rate_limit(user_id)
-    posted = post_message(room=room, author=user, text=text, client_id=client_id)
-    return message_event(posted.message), posted.created
-
-
 class ChatConsumer(WebsocketConsumer):
     """Anonymous sockets may connect, and get USER_HAS_TO_LOGIN for every command."""
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.joined: dict[int, int] = {}  # room id -> highest seq this socket has been sent
+        self.joined: dict[int, int] = {}  # room id -> highest seq sent to this socket
+        self.typing_sent: dict[int, float] = {}
+        self.heartbeat: asyncio.Task | None = None
 
     async def connect(self) -> None:
         """Called after the permission check: accept; rooms are joined by command."""
         await self.accept()
+        if self.user.is_authenticated:
+            self.heartbeat = asyncio.create_task(self.renew_presence())
 
     async def disconnect(self, code: int) -> None:
         """Called when the socket closes: leave every joined room."""
+        if self.heartbeat:
+            self.heartbeat.cancel()
         for room_id in list(self.joined):
-            await self.leave(room_id, reply=False)
+            await self.leave(room_id, reply=False, explicit=False)
 
     async def send_error(self, code: str, detail: str = "", **extra: Any) -> None:
         await self.send_json({"error": code, **extra})
@@ -112,18 +91,21 @@ class ChatConsumer(WebsocketConsumer):
             if not isinstance(content, dict):
                 raise ChatError(BAD_REQUEST)
             if isinstance(content.get("client_id"), str):
-                extra["client_id"] = content["client_id"]
+                extra["client_id"] = content["client_id"][:MAX_CLIENT_ID_LENGTH]
             if not self.user.is_authenticated:
                 raise ChatError(USER_HAS_TO_LOGIN)
             command = content.get("command")
             if not isinstance(command, str):
                 raise ChatError(BAD_REQUEST)
-            handler = {"join": self.cmd_join, "leave": self.cmd_leave, "send": self.cmd_send}.get(
-                command
-            )
-            if handler is None:
+            handlers = {
+                "join": self.cmd_join,
+                "leave": self.cmd_leave,
+                "send": self.cmd_send,
+                "typing": self.cmd_typing,
+            }
+            if command not in handlers:
                 raise ChatError(UNKNOWN_COMMAND)
-            await handler(content)
+            await handlers[command](content)
         except ChatError as error:
             if error.room is not None:
                 extra["room"] = error.room
@@ -133,6 +115,7 @@ class ChatConsumer(WebsocketConsumer):
 
     async def cmd_join(self, content: dict[str, Any]) -> None:
         room_id = _int_field(content, "room")
+        since = _int_field(content, "since", required=False)
         already = room_id in self.joined
         if not already:
             # Join the group before reading history, so nothing stored in between is
@@ -140,28 +123,31 @@ class ChatConsumer(WebsocketConsumer):
             # reaches the client before the join succeeds (chat_event checks `joined`).
             await self.channel_layer.group_add(room_group(room_id), self.channel_name)
         try:
-            # A repeated join re-sends the history but is still one socket in the room.
-            joined = await database_sync_to_async(join_room)(
-                self.user.pk, room_id, count_socket=not already
-            )
+            joined: Joined = await database_sync_to_async(join_room)(self.user.pk, room_id, since)
         except ChatError:
             if not already:
                 await self.channel_layer.group_discard(room_group(room_id), self.channel_name)
             raise
         await self.send_json({"join": room_id, "title": joined.title})
-        last_seq = 0
+        if joined.resync:
+            await self.send_json({"resync": room_id})
         for event in joined.history:
             await self.send(text_data=encode(event))
-            last_seq = event["seq"]
-        self.joined[room_id] = max(last_seq, self.joined.get(room_id, 0))
-        if joined.first_socket:
-            await self.notify(room_id, joined.username, settings.MSG_TYPE_ENTER)
+        if joined.history:
+            last = joined.history[-1]["seq"]
+        else:  # nothing newer than `since` (or an empty room)
+            last = min(since or 0, joined.last_seq)
+        self.joined[room_id] = max(last, self.joined.get(room_id, 0))
+        if not already:
+            await self.enter(room_id, joined.username)
+        else:
+            await self.send_json(await self.presence_event(room_id))
 
     async def cmd_leave(self, content: dict[str, Any]) -> None:
         room_id = _int_field(content, "room")
         if room_id not in self.joined:
             raise ChatError(ROOM_ACCESS_DENIED, room_id)
-        await self.leave(room_id, reply=True)
+        await self.leave(room_id, reply=True, explicit=True)
 
     async def cmd_send(self, content: dict[str, Any]) -> None:
         room_id = _int_field(content, "room")
@@ -180,28 +166,95 @@ class ChatConsumer(WebsocketConsumer):
         except ChatError as error:
             error.room = room_id
             if error.code == ROOM_ACCESS_DENIED:
-                await self.leave(room_id, reply=False)
+                await self.leave(room_id, reply=False, explicit=True)
             raise
+        # Stored: acknowledge before broadcasting, so a failing layer cannot hide it.
         await self.send_json({"ack": client_id or None, "room": room_id, "seq": event["seq"]})
         if created:
-            await self.group_send(room_group(room_id), room_broadcast(event))
+            await self.broadcast(room_id, room_broadcast(event))
 
-    # Helpers ------------------------------------------------------------------------
+    async def cmd_typing(self, content: dict[str, Any]) -> None:
+        room_id = _int_field(content, "room")
+        if room_id not in self.joined:
+            raise ChatError(ROOM_ACCESS_DENIED, room_id)
+        now = time.monotonic()
+        if now - self.typing_sent.get(room_id, 0) < settings.CHAT_TYPING_INTERVAL:
+            return  # throttled: the indicator is still showing
+        self.typing_sent[room_id] = now
+        event = {"typing": room_id, "username": self.user.get_username()}
+        await self.broadcast(
+            room_id, {"type": "chat.event", "room": room_id, "text": encode(event)}
+        )
 
-    async def leave(self, room_id: int, *, reply: bool) -> None:
+    # Membership and presence ----------------------------------------------------------
+
+    async def enter(self, room_id: int, username: str) -> None:
+        store = presence()
+        first = await store.join(room_id, self.user.pk, username, self.channel_name)
+        # A user whose last socket just dropped is reconnecting, not arriving.
+        returning = first and await store.take_leaving(room_id, self.user.pk)
+        if first and not returning:
+            await self.notify(room_id, username, settings.MSG_TYPE_ENTER)
+        await self.broadcast(room_id, await self.presence_broadcast(room_id))
+
+    async def leave(self, room_id: int, *, reply: bool, explicit: bool) -> None:
         self.joined.pop(room_id, None)
         await self.channel_layer.group_discard(room_group(room_id), self.channel_name)
-        last = await database_sync_to_async(leave_room)(self.user.pk, room_id)
         if reply:
             await self.send_json({"leave": room_id})
-        if last:
-            await self.notify(room_id, self.user.get_username(), settings.MSG_TYPE_LEAVE)
+        store = presence()
+        last = await store.leave(room_id, self.user.pk, self.channel_name)
+        username = self.user.get_username()
+        if last and not explicit and settings.CHAT_LEAVE_GRACE_SECONDS > 0:
+            await store.mark_leaving(room_id, self.user.pk)
+            asyncio.get_running_loop().create_task(
+                announce_leave_after_grace(self.channel_layer, room_id, self.user.pk, username)
+            )
+        elif last:
+            await self.notify(room_id, username, settings.MSG_TYPE_LEAVE)
+        await self.broadcast(room_id, await self.presence_broadcast(room_id))
+
+    async def renew_presence(self) -> None:
+        """Renew this socket's presence entries until it closes; prune crashed ones."""
+        while True:
+            await asyncio.sleep(settings.CHAT_PRESENCE_HEARTBEAT)
+            try:
+                store = presence()
+                await store.renew([(r, self.user.pk, self.channel_name) for r in self.joined])
+                for room_id in list(self.joined):
+                    if await store.prune(room_id):
+                        await self.broadcast(room_id, await self.presence_broadcast(room_id))
+            except Exception:
+                logger.exception("presence heartbeat failed; retrying")
+
+    async def presence_event(self, room_id: int) -> dict[str, Any]:
+        members = await presence().members(room_id)
+        return {"presence": room_id, "members": members, "count": len(members)}
+
+    async def presence_broadcast(self, room_id: int) -> dict[str, Any]:
+        return {
+            "type": "chat.event",
+            "room": room_id,
+            "text": encode(await self.presence_event(room_id)),
+        }
 
     async def notify(self, room_id: int, username: str, msg_type: int) -> None:
         if settings.NOTIFY_USERS_ON_ENTER_OR_LEAVE_ROOMS:
-            await self.group_send(
-                room_group(room_id), room_broadcast(notice_event(room_id, username, msg_type))
-            )
+            await self.broadcast(room_id, room_broadcast(notice_event(room_id, username, msg_type)))
+
+    async def broadcast(self, room_id: int, event: dict[str, Any]) -> None:
+        """Send to the room; a failing layer is logged, never fatal (clients resume)."""
+        try:
+            await self.group_send(room_group(room_id), event)
+        except Exception:
+            logger.exception("broadcast to room %s failed; clients catch up on resume", room_id)
+
+    async def user_changed(self) -> None:
+        """Called when the user changed (e.g. lost is_staff): leave rooms no longer allowed."""
+        allowed = await visible_room_ids(self.user.pk, list(self.joined))
+        for room_id in [r for r in self.joined if r not in allowed]:
+            await self.leave(room_id, reply=False, explicit=True)
+            await self.send_error(ROOM_ACCESS_DENIED, room=room_id)
 
     # Layer events -------------------------------------------------------------------
 
@@ -212,7 +265,46 @@ class ChatConsumer(WebsocketConsumer):
             return
         seq = event.get("seq")
         if seq is not None:
-            if seq <= self.joined[room_id]:
-                return  # already sent with the join history
+            last = self.joined[room_id]
+            if seq <= last:
+                return  # already sent (history and live overlap)
+            if seq > last + 1 and not await self.fill_gap(room_id, last, seq):
+                return
             self.joined[room_id] = seq
         await self.send(text_data=event["text"])
+
+    async def fill_gap(self, room_id: int, last: int, seq: int) -> bool:
+        """Live events were dropped for this socket (layer queue full): send them from
+        the database, or close it (4008) if it is too far behind to catch up live."""
+        if seq - last - 1 > settings.CHAT_GAP_FILL_LIMIT:
+            logger.warning(
+                "socket %s is %s events behind in room %s", self.channel_name, seq - last, room_id
+            )
+            await self.close(code=CLOSE_TOO_SLOW)
+            self.joined.clear()  # deliver nothing more; the client resumes with since
+            return False
+        for missed in await database_sync_to_async(missed_messages)(room_id, last, seq):
+            await self.send(text_data=encode(missed))
+        return True
+
+
+async def announce_leave_after_grace(layer, room_id: int, user_id: int, username: str) -> None:
+    """Say "left" if the user has not come back within the grace period."""
+    await asyncio.sleep(settings.CHAT_LEAVE_GRACE_SECONDS)
+    with contextlib.suppress(Exception):
+        store = presence()
+        if not await store.take_leaving(room_id, user_id):
+            return  # they came back
+        events = []
+        if settings.NOTIFY_USERS_ON_ENTER_OR_LEAVE_ROOMS:
+            events.append(room_broadcast(notice_event(room_id, username, settings.MSG_TYPE_LEAVE)))
+        members = await store.members(room_id)
+        events.append(
+            {
+                "type": "chat.event",
+                "room": room_id,
+                "text": encode({"presence": room_id, "members": members, "count": len(members)}),
+            }
+        )
+        for event in events:
+            await layer.group_send(room_group(room_id), event)

@@ -1,43 +1,176 @@
-"""Who is in a room, counted per connection so that many tabs make one user.
+"""Who is in each room, counted per connection so that many tabs make one user.
 
-The counts live in the cache (Redis in production, so every daphne process
-shares them). Enter and leave notices go out only when a user's first socket
-joins a room and when their last one leaves it.
+Each socket in a room is an entry that expires unless its consumer renews it
+(a heartbeat), so a process killed with `kill -9` leaves no ghosts for longer
+than CHAT_PRESENCE_TTL. With REDIS_URL the entries live in Redis (a sorted set
+per room scored by expiry time, shared by every process); without it, in this
+process's memory, which is all there is with the in-memory channel layer.
+
+A user's last socket leaving by disconnect is only announced after
+CHAT_LEAVE_GRACE_SECONDS, so that a reconnect says neither "left" nor "joined".
 """
 
 from __future__ import annotations
 
-from django.core.cache import cache
+import asyncio
+import time
+import weakref
+from dataclasses import dataclass, field
 
-# Refreshed on every join; bounds how long a crashed process can leave a count behind.
-PRESENCE_TTL = 60 * 60
-
-
-def _key(room_id: int, user_id: int) -> str:
-    return f"chat:presence:{room_id}:{user_id}"
+from django.conf import settings
 
 
-def socket_joined(room_id: int, user_id: int) -> bool:
-    """Count one more socket of the user in the room; True if it is their first."""
-    key = _key(room_id, user_id)
-    cache.add(key, 0, timeout=PRESENCE_TTL)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=PRESENCE_TTL)
-        count = 1
-    cache.touch(key, PRESENCE_TTL)
-    return count == 1
+def _now() -> float:
+    return time.time()
 
 
-def socket_left(room_id: int, user_id: int) -> bool:
-    """Count one socket of the user fewer; True if it was their last."""
-    key = _key(room_id, user_id)
-    try:
-        count = cache.decr(key)
-    except ValueError:  # expired or never counted: treat as the last one
-        return True
-    if count <= 0:
-        cache.delete(key)
-        return True
-    return False
+def _member(user_id: int, connection: str) -> str:
+    return f"{user_id}:{connection}"
+
+
+def _user_of(member: str) -> int:
+    return int(member.split(":", 1)[0])
+
+
+class RedisPresence:
+    """Presence in Redis, shared by every process of the site."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self._clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def _client(self):
+        import redis.asyncio as redis
+
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = self._clients[loop] = redis.Redis.from_url(self.url)
+        return client
+
+    def _key(self, room_id: int, suffix: str = "") -> str:
+        prefix = settings.CACHES["default"].get("KEY_PREFIX") or "chatapp"
+        return f"{prefix}:presence:{room_id}{suffix}"
+
+    async def join(self, room_id: int, user_id: int, username: str, connection: str) -> bool:
+        key, names = self._key(room_id), self._key(room_id, ":names")
+        ttl = settings.CHAT_PRESENCE_TTL
+        async with self._client().pipeline(transaction=True) as pipe:
+            pipe.zremrangebyscore(key, "-inf", _now())
+            pipe.zadd(key, {_member(user_id, connection): _now() + ttl})
+            pipe.zrange(key, 0, -1)
+            pipe.hset(names, str(user_id), username)
+            pipe.expire(key, ttl * 2)
+            pipe.expire(names, ttl * 2)
+            members = (await pipe.execute())[2]
+        return sum(_user_of(m.decode()) == user_id for m in members) == 1
+
+    async def leave(self, room_id: int, user_id: int, connection: str) -> bool:
+        key = self._key(room_id)
+        async with self._client().pipeline(transaction=True) as pipe:
+            pipe.zrem(key, _member(user_id, connection))
+            pipe.zremrangebyscore(key, "-inf", _now())
+            pipe.zrange(key, 0, -1)
+            members = (await pipe.execute())[2]
+        return not any(_user_of(m.decode()) == user_id for m in members)
+
+    async def renew(self, entries: list[tuple[int, int, str]]) -> None:
+        ttl = settings.CHAT_PRESENCE_TTL
+        async with self._client().pipeline(transaction=False) as pipe:
+            for room_id, user_id, connection in entries:
+                pipe.zadd(self._key(room_id), {_member(user_id, connection): _now() + ttl}, xx=True)
+                pipe.expire(self._key(room_id), ttl * 2)
+                pipe.expire(self._key(room_id, ":names"), ttl * 2)
+            await pipe.execute()
+
+    async def prune(self, room_id: int) -> int:
+        """Drop expired entries (crashed processes); return how many went."""
+        return await self._client().zremrangebyscore(self._key(room_id), "-inf", _now())
+
+    async def members(self, room_id: int) -> list[str]:
+        client = self._client()
+        await client.zremrangebyscore(self._key(room_id), "-inf", _now())
+        user_ids = sorted(
+            {_user_of(m.decode()) for m in await client.zrange(self._key(room_id), 0, -1)}
+        )
+        if not user_ids:
+            return []
+        names = await client.hmget(self._key(room_id, ":names"), [str(u) for u in user_ids])
+        return sorted((n.decode() for n in names if n), key=str.casefold)
+
+    async def mark_leaving(self, room_id: int, user_id: int) -> None:
+        grace = settings.CHAT_LEAVE_GRACE_SECONDS
+        await self._client().set(self._key(room_id, f":leaving:{user_id}"), 1, ex=int(grace) + 10)
+
+    async def take_leaving(self, room_id: int, user_id: int) -> bool:
+        """True if a leave was pending for the user (and is now cancelled)."""
+        return bool(await self._client().delete(self._key(room_id, f":leaving:{user_id}")))
+
+
+@dataclass
+class LocalPresence:
+    """Presence in this process's memory: exact for a single process."""
+
+    entries: dict[int, dict[str, float]] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)
+    leaving: set[tuple[int, int]] = field(default_factory=set)
+
+    def _room(self, room_id: int) -> dict[str, float]:
+        room = self.entries.setdefault(room_id, {})
+        now = _now()
+        for member in [m for m, expires in room.items() if expires <= now]:
+            del room[member]
+        return room
+
+    async def join(self, room_id: int, user_id: int, username: str, connection: str) -> bool:
+        room = self._room(room_id)
+        room[_member(user_id, connection)] = _now() + settings.CHAT_PRESENCE_TTL
+        self.names[user_id] = username
+        return sum(_user_of(m) == user_id for m in room) == 1
+
+    async def leave(self, room_id: int, user_id: int, connection: str) -> bool:
+        room = self._room(room_id)
+        room.pop(_member(user_id, connection), None)
+        return not any(_user_of(m) == user_id for m in room)
+
+    async def renew(self, entries: list[tuple[int, int, str]]) -> None:
+        for room_id, user_id, connection in entries:
+            room = self._room(room_id)
+            if _member(user_id, connection) in room:
+                room[_member(user_id, connection)] = _now() + settings.CHAT_PRESENCE_TTL
+
+    async def prune(self, room_id: int) -> int:
+        before = len(self.entries.get(room_id, {}))
+        return before - len(self._room(room_id))
+
+    async def members(self, room_id: int) -> list[str]:
+        user_ids = {_user_of(m) for m in self._room(room_id)}
+        return sorted((self.names[u] for u in user_ids), key=str.casefold)
+
+    async def mark_leaving(self, room_id: int, user_id: int) -> None:
+        self.leaving.add((room_id, user_id))
+
+    async def take_leaving(self, room_id: int, user_id: int) -> bool:
+        if (room_id, user_id) in self.leaving:
+            self.leaving.discard((room_id, user_id))
+            return True
+        return False
+
+
+_local = LocalPresence()
+_redis: dict[str, RedisPresence] = {}
+
+
+def presence() -> RedisPresence | LocalPresence:
+    """The presence store for the current settings."""
+    if settings.REDIS_URL:
+        if settings.REDIS_URL not in _redis:
+            _redis[settings.REDIS_URL] = RedisPresence(settings.REDIS_URL)
+        return _redis[settings.REDIS_URL]
+    return _local
+
+
+def reset_local_presence() -> None:
+    """Forget the in-process entries (tests start each case from nothing)."""
+    global _local
+    _local = LocalPresence()

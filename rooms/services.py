@@ -8,6 +8,7 @@ message is, how seqs are assigned, what a message event looks like.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,8 @@ from django.db.models import F, QuerySet
 from django.template.loader import render_to_string
 
 from .models import Message, Room
+
+logger = logging.getLogger(__name__)
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -59,6 +62,16 @@ def room_group(room_id: int) -> str:
 def visible_rooms(user: User) -> QuerySet[Room]:
     rooms = Room.objects.all()
     return rooms if getattr(user, "is_staff", False) else rooms.filter(staff_only=False)
+
+
+def visible_room_ids(user_id: int, room_ids: list[int]) -> set[int]:
+    """Which of `room_ids` the user (reloaded now) may still be in."""
+    from chatapp.websocket.permissions import fresh_user
+
+    user = fresh_user(user_id)
+    if not user.is_authenticated:
+        return set()
+    return set(visible_rooms(user).filter(pk__in=room_ids).values_list("pk", flat=True))
 
 
 def get_room_for(user: User, room_id: int) -> Room:
@@ -218,5 +231,8 @@ def send_room_message(
     message = post_message(
         room=room, author=author, text=clean_text(text), msg_type=msg_type
     ).message
-    group_send(room_group(room.pk), room_broadcast(message_event(message)))
+    try:
+        group_send(room_group(room.pk), room_broadcast(message_event(message)))
+    except Exception:
+        logger.exception("stored %s but could not broadcast it; clients get it on resume", message)
     return message

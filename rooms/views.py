@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -39,6 +40,7 @@ def lobby(request: HttpRequest, room_id: int | None = None) -> HttpResponse:
             "rooms": visible_rooms(request.user),
             "open_room_id": room_id,
             "lobby_stream": lobby_stream_for(request.user),
+            "max_length": settings.CHAT_MAX_MESSAGE_LENGTH,
         },
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import TYPE_CHECKING, Any
@@ -10,6 +11,7 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from .auth import session_is_valid, user_group
 from .commands import Command, encode_commands
 from .permissions import PermSpec, fresh_user, normalize_perms, user_passes
 
@@ -21,6 +23,9 @@ logger = logging.getLogger(__name__)
 # Close codes in the 4000 range, which the client runtime does not reconnect after.
 CLOSE_LOGGED_OUT = 4401
 CLOSE_PERMISSION_DENIED = 4403
+# A login may be re-validated a moment before the view that changed it updates the
+# session (password change); look again after this before closing.
+AUTH_RECHECK_DELAY = 0.3
 
 _REQUIRED = object()
 
@@ -82,6 +87,9 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_PERMISSION_DENIED)
             return
         self.groups = list(self.groups) + await self.get_groups()
+        if self.user.is_authenticated:
+            # So that a logout or password change elsewhere can close this socket.
+            self.groups.append(user_group(self.user.pk))
         await super().websocket_connect(message)
 
     async def get_groups(self) -> list[str]:
@@ -158,6 +166,26 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
     async def group_send_commands(self, group: str, commands: list[Command]) -> None:
         """Send commands to every socket of `group`, encoded once."""
         await self.group_send(group, commands_event(commands))
+
+    async def auth_changed(self, event: dict[str, Any]) -> None:
+        """Called when the user's login may have ended: close (4401) if it has."""
+        session = self.scope.get("session")
+        session_key = getattr(session, "session_key", None)
+        if event.get("session_key") and event["session_key"] != session_key:
+            return  # another session of the same user ended
+        if not event.get("session_key"):
+            check = database_sync_to_async(session_is_valid)
+            if await check(session_key, self.user.pk):
+                await self.user_changed()
+                return
+            await asyncio.sleep(AUTH_RECHECK_DELAY)
+            if await check(session_key, self.user.pk):
+                await self.user_changed()
+                return
+        await self.close(code=CLOSE_LOGGED_OUT)
+
+    async def user_changed(self) -> None:
+        """Called when the user changed but is still logged in (e.g. lost a flag). Override."""
 
     async def client_commands(self, event: dict[str, Any]) -> None:
         """Called for a `client.commands` event: forward the pre-encoded frame."""

@@ -121,6 +121,7 @@ class FunctionConsumer(WebsocketConsumer):
     """The consumer class behind every `@consumer` function."""
 
     function: ConsumerFunction
+    group: str  # the group its sockets share, set at connect
 
     def __init__(self, *args: Any, function: ConsumerFunction, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -129,9 +130,11 @@ class FunctionConsumer(WebsocketConsumer):
     async def get_groups(self) -> list[str]:
         """Sockets on the same URL share a group, unless the decorator names another."""
         if self.function.group_name_func is not None:
-            return [self.function.group_name_func(self)]
-        route = self.scope.get("url_route", {})
-        return [self.function.group_name(*route.get("args", ()), **route.get("kwargs", {}))]
+            self.group = self.function.group_name_func(self)
+        else:
+            route = self.scope.get("url_route", {})
+            self.group = self.function.group_name(*route.get("args", ()), **route.get("kwargs", {}))
+        return [self.group]
 
     async def receive_callback(self, *args: Any) -> None:
         """Run the function in a worker thread (it may use the ORM) and send its commands."""
@@ -140,7 +143,7 @@ class FunctionConsumer(WebsocketConsumer):
         if not commands:
             return
         if self.function.broadcast:
-            await self.group_send_commands(self.groups[-1], commands)
+            await self.group_send_commands(self.group, commands)
         else:
             await self.channel_send_commands(commands)
 

@@ -1,14 +1,21 @@
 // The chat UI of the lobby: open rooms side by side on one socket (/chat/stream/).
 // Talks the protocol documented in the README; the socket itself (reconnects,
-// queueing) is the core runtime's job (websocket.js).
-import { open, send, showToast } from "./websocket.js";
+// queueing) is the core runtime's job (websocket.js). Nothing typed is lost:
+// sends wait in an outbox (kept in sessionStorage) until the server acks them.
+import { open, send, showToast, socketState } from "./websocket.js";
 
 const lobby = document.getElementById("lobby");
 const socketUrl = lobby.dataset.chatSocket;
 const me = lobby.dataset.username;
+const maxLength = Number(lobby.dataset.maxLength);
 const roomsOpen = document.getElementById("rooms-open");
 const roomTemplate = document.getElementById("room-template");
+const baseTitle = document.title;
 const NEAR_BOTTOM_PX = 80;
+const TYPING_SEND_MS = 2000;
+const TYPING_SHOW_MS = 4000;
+const OUTBOX_KEY = "chat.outbox";
+const ROOMS_KEY = "chat.rooms";
 
 const ERROR_TEXT = {
   USER_HAS_TO_LOGIN: "Please log in again to chat.",
@@ -21,10 +28,18 @@ const ERROR_TEXT = {
   RATE_LIMITED: "You are sending too fast. Wait a moment and try again.",
   SERVER_ERROR: "Something went wrong on the server. Try again.",
 };
+// Refusals that a retry cannot fix: the text goes back into the composer.
+const FINAL_REFUSALS = new Set(["MESSAGE_TOO_LONG", "MESSAGE_EMPTY", "BAD_REQUEST", "ROOM_INVALID", "ROOM_ACCESS_DENIED"]);
 
-const panes = new Map(); // room id -> {el, list, lastSeq, oldestSeq}
-const pending = new Map(); // client_id -> {room, text}
-const wanted = new Set(); // rooms the user has open (re-joined after a reconnect)
+const panes = new Map(); // room id -> pane state
+const wanted = new Set(JSON.parse(sessionStorage.getItem(ROOMS_KEY) || "[]")); // rooms open in this tab
+// client_id -> {room, text, state: "pending" | "failed", error}
+const outbox = new Map(Object.entries(JSON.parse(sessionStorage.getItem(OUTBOX_KEY) || "{}")));
+
+function saveState() {
+  sessionStorage.setItem(OUTBOX_KEY, JSON.stringify(Object.fromEntries(outbox)));
+  sessionStorage.setItem(ROOMS_KEY, JSON.stringify([...wanted]));
+}
 
 function newClientId() {
   if (crypto.randomUUID) return crypto.randomUUID();
@@ -39,12 +54,17 @@ function command(data) {
 
 function join(roomId) {
   wanted.add(roomId);
+  saveState();
   const pane = panes.get(roomId);
-  command({ command: "join", room: roomId, ...(pane ? { since: pane.lastSeq } : {}) });
+  const since = pane && pane.lastSeq > 0 ? pane.lastSeq : null;
+  if (pane) pane.expectBaseline = since === null;
+  command({ command: "join", room: roomId, ...(since !== null ? { since } : {}) });
 }
 
 function leave(roomId) {
   wanted.delete(roomId);
+  for (const [id, item] of outbox) if (item.room === roomId) outbox.delete(id);
+  saveState();
   command({ command: "leave", room: roomId });
   removePane(roomId);
 }
@@ -62,7 +82,16 @@ function createPane(roomId, title) {
   el.setAttribute("aria-label", title);
   el.querySelector(".room-title").textContent = title;
   el.querySelector(".room-close").addEventListener("click", () => leave(roomId));
-  const pane = { el, list: el.querySelector(".messages"), lastSeq: 0, oldestSeq: null, unread: 0 };
+  const pane = {
+    el,
+    list: el.querySelector(".messages"),
+    lastSeq: 0,
+    oldestSeq: null,
+    unread: 0,
+    expectBaseline: true,
+    typing: new Map(), // username -> timer
+    typingSentAt: 0,
+  };
   el.querySelector(".older").addEventListener("click", () => loadOlder(roomId));
   const form = el.querySelector(".composer");
   const textarea = form.querySelector("textarea");
@@ -76,6 +105,7 @@ function createPane(roomId, title) {
       submit(roomId, textarea);
     }
   });
+  textarea.addEventListener("input", () => sendTyping(pane, roomId));
   pane.list.addEventListener("scroll", () => {
     if (isNearBottom(pane.list)) setUnread(pane, 0);
   });
@@ -89,6 +119,7 @@ function removePane(roomId) {
   panes.get(roomId)?.el.remove();
   panes.delete(roomId);
   syncRoomButtons();
+  updateTitle();
 }
 
 // Messages --------------------------------------------------------------------------
@@ -102,7 +133,18 @@ function setUnread(pane, count) {
   const badge = pane.el.querySelector(".unread");
   badge.textContent = count ? `${count} new` : "";
   badge.hidden = count === 0;
+  updateTitle();
 }
+
+function updateTitle() {
+  const total = [...panes.values()].reduce((sum, pane) => sum + pane.unread, 0);
+  document.title = total ? `(${total}) ${baseTitle}` : baseTitle;
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState !== "visible") return;
+  for (const pane of panes.values()) if (isNearBottom(pane.list)) setUnread(pane, 0);
+});
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 
@@ -121,11 +163,24 @@ function htmlNodes(html) {
   return [...template.content.childNodes];
 }
 
+function clearMessages(pane) {
+  pane.list.querySelectorAll(".msg:not(.msg-pending)").forEach((el) => el.remove());
+  pane.lastSeq = 0;
+  pane.oldestSeq = null;
+  pane.expectBaseline = true;
+}
+
 function showMessage(event) {
   const pane = panes.get(event.room);
   if (!pane) return;
   if (event.seq != null) {
-    if (event.seq <= pane.lastSeq) return; // seen already (history and live overlap)
+    if (event.seq <= pane.lastSeq) return; // seen already
+    if (!pane.expectBaseline && event.seq > pane.lastSeq + 1) {
+      // A gap: ask for what is missing; the replay includes this message too.
+      command({ command: "join", room: event.room, since: pane.lastSeq });
+      return;
+    }
+    pane.expectBaseline = false;
     pane.lastSeq = event.seq;
     if (pane.oldestSeq === null) {
       pane.oldestSeq = event.seq;
@@ -135,10 +190,14 @@ function showMessage(event) {
   const stick = isNearBottom(pane.list);
   const nodes = htmlNodes(event.html);
   decorate(nodes);
-  pane.list.append(...nodes);
-  // Follow new messages only if the reader is at the bottom; otherwise count them.
-  if (stick || event.username === me) pane.list.scrollTop = pane.list.scrollHeight;
-  else setUnread(pane, pane.unread + 1);
+  // Stored messages go before the pending ones, which stay at the bottom.
+  const firstPending = pane.list.querySelector(".msg-pending");
+  if (firstPending) firstPending.before(...nodes);
+  else pane.list.append(...nodes);
+  const mine = event.username === me && event.msg_type === 0;
+  if (stick || mine) pane.list.scrollTop = pane.list.scrollHeight;
+  const noteworthy = event.seq != null && !mine;
+  if (noteworthy && (!stick || document.visibilityState === "hidden")) setUnread(pane, pane.unread + 1);
 }
 
 async function loadOlder(roomId) {
@@ -159,7 +218,43 @@ async function loadOlder(roomId) {
   pane.list.scrollTop += pane.list.scrollHeight - before; // keep the reader's place
 }
 
-// Sending -----------------------------------------------------------------------------
+// Presence and typing -------------------------------------------------------------------
+
+function showPresence(data) {
+  const pane = panes.get(data.presence);
+  if (!pane) return;
+  pane.el.querySelector(".member-count").textContent = `${data.count} online`;
+  pane.el.querySelector(".members").textContent = data.members.join(", ");
+}
+
+function sendTyping(pane, roomId) {
+  const now = Date.now();
+  if (now - pane.typingSentAt < TYPING_SEND_MS) return;
+  pane.typingSentAt = now;
+  command({ command: "typing", room: roomId });
+}
+
+function showTyping(data) {
+  const pane = panes.get(data.typing);
+  if (!pane || data.username === me) return;
+  clearTimeout(pane.typing.get(data.username));
+  pane.typing.set(
+    data.username,
+    setTimeout(() => {
+      pane.typing.delete(data.username);
+      renderTyping(pane);
+    }, TYPING_SHOW_MS),
+  );
+  renderTyping(pane);
+}
+
+function renderTyping(pane) {
+  const names = [...pane.typing.keys()];
+  const line = pane.el.querySelector(".typing");
+  line.textContent = names.length === 0 ? "" : `${names.join(", ")} ${names.length === 1 ? "is" : "are"} typing…`;
+}
+
+// Sending: the outbox ---------------------------------------------------------------------
 
 function showComposerError(roomId, text) {
   const box = panes.get(roomId)?.el.querySelector(".composer-error");
@@ -168,40 +263,124 @@ function showComposerError(roomId, text) {
   box.hidden = !text;
 }
 
+function pendingElement(clientId) {
+  return document.querySelector(`.msg-pending[data-client-id="${CSS.escape(clientId)}"]`);
+}
+
+function renderPending(clientId) {
+  const item = outbox.get(clientId);
+  const pane = item && panes.get(item.room);
+  if (!pane) return;
+  let el = pendingElement(clientId);
+  if (!el) {
+    el = document.createElement("li");
+    el.className = "msg msg-own msg-pending";
+    el.dataset.clientId = clientId;
+    const text = document.createElement("p");
+    text.className = "msg-text";
+    text.textContent = item.text;
+    const status = document.createElement("div");
+    status.className = "msg-status";
+    el.append(text, status);
+    pane.list.append(el);
+    pane.list.scrollTop = pane.list.scrollHeight;
+  }
+  const status = el.querySelector(".msg-status");
+  status.replaceChildren();
+  el.classList.toggle("msg-failed", item.state === "failed");
+  if (item.state === "failed") {
+    status.append(`Not sent: ${ERROR_TEXT[item.error] || item.error}`);
+    const retry = document.createElement("button");
+    retry.type = "button";
+    retry.className = "btn-quiet retry";
+    retry.textContent = "Retry";
+    retry.addEventListener("click", () => {
+      item.state = "pending";
+      saveState();
+      renderPending(clientId);
+      transmit(clientId);
+    });
+    status.append(" ", retry);
+  } else {
+    status.textContent = "Sending…";
+  }
+}
+
+function transmit(clientId) {
+  const item = outbox.get(clientId);
+  // Offline sends wait in the outbox, not in the socket's queue: they must follow the
+  // re-join after a reconnect, and resendPending() sends them when the join is answered.
+  if (item && socketState(socketUrl) === "open") {
+    command({ command: "send", room: item.room, message: item.text, client_id: clientId });
+  }
+}
+
 function submit(roomId, textarea) {
   const text = textarea.value;
-  if (!text.trim()) {
-    showComposerError(roomId, ERROR_TEXT.MESSAGE_EMPTY);
-    return;
-  }
+  if (!text.trim()) return showComposerError(roomId, ERROR_TEXT.MESSAGE_EMPTY);
+  if (text.length > maxLength) return showComposerError(roomId, ERROR_TEXT.MESSAGE_TOO_LONG);
   const clientId = newClientId();
-  pending.set(clientId, { room: roomId, text });
+  outbox.set(clientId, { room: roomId, text, state: "pending" });
+  saveState();
+  textarea.value = "";
   showComposerError(roomId, "");
-  command({ command: "send", room: roomId, message: text, client_id: clientId });
+  renderPending(clientId);
+  transmit(clientId);
 }
 
 function onAck(ack) {
-  const sent = pending.get(ack.ack);
-  pending.delete(ack.ack);
-  const textarea = panes.get(ack.room)?.el.querySelector("textarea");
-  // Clear only if the user has not started typing something else meanwhile.
-  if (sent && textarea && textarea.value === sent.text) textarea.value = "";
+  if (!outbox.has(ack.ack)) return;
+  outbox.delete(ack.ack);
+  saveState();
+  pendingElement(ack.ack)?.remove(); // the stored message arrives (or arrived) by seq
 }
 
 function onError(error) {
   const text = ERROR_TEXT[error.error] || error.error;
-  const sent = error.client_id ? pending.get(error.client_id) : null;
-  if (sent) {
-    pending.delete(error.client_id);
-    showComposerError(sent.room, text); // the text stays in the composer
+  const item = error.client_id ? outbox.get(error.client_id) : null;
+  if (item) {
+    if (FINAL_REFUSALS.has(error.error)) {
+      // Retrying cannot help: give the text back to the composer to edit.
+      outbox.delete(error.client_id);
+      saveState();
+      pendingElement(error.client_id)?.remove();
+      const textarea = panes.get(item.room)?.el.querySelector("textarea");
+      if (textarea && !textarea.value) textarea.value = item.text;
+      showComposerError(item.room, text);
+    } else {
+      item.state = "failed";
+      item.error = error.error;
+      saveState();
+      renderPending(error.client_id);
+    }
     return;
   }
   if (error.room != null && !panes.has(error.room)) {
     wanted.delete(error.room);
+    saveState();
     syncRoomButtons();
   }
-  if (error.room != null && panes.has(error.room)) showComposerError(error.room, text);
-  else showToast(text);
+  if (error.room != null && panes.has(error.room)) {
+    if (error.error === "ROOM_ACCESS_DENIED") {
+      // Access was withdrawn while the room was open (e.g. staff flag removed).
+      wanted.delete(error.room);
+      saveState();
+      removePane(error.room);
+      showToast(text);
+    } else {
+      showComposerError(error.room, text);
+    }
+  } else {
+    showToast(text);
+  }
+}
+
+function resendPending(roomId) {
+  for (const [clientId, item] of outbox) {
+    if (item.room !== roomId) continue;
+    renderPending(clientId);
+    if (item.state === "pending") transmit(clientId);
+  }
 }
 
 // Socket events -------------------------------------------------------------------------
@@ -210,20 +389,30 @@ document.addEventListener("ws:message", ({ detail }) => {
   if (detail.url !== socketUrl) return;
   const data = detail.data;
   if ("join" in data) {
-    if (!panes.has(data.join)) createPane(data.join, data.title);
+    const fresh = !panes.has(data.join);
+    if (fresh) createPane(data.join, data.title);
+    resendPending(data.join); // after a reconnect or a reload, unacked sends go again
+  } else if ("resync" in data) {
+    const pane = panes.get(data.resync);
+    if (pane) clearMessages(pane); // too much was missed: the newest page follows
   } else if ("leave" in data) {
     removePane(data.leave);
   } else if ("ack" in data) {
     onAck(data);
   } else if ("error" in data) {
     onError(data);
+  } else if ("presence" in data) {
+    showPresence(data);
+  } else if ("typing" in data) {
+    showTyping(data);
   } else if ("html" in data) {
     showMessage(data);
   }
 });
 
 document.addEventListener("ws:open", ({ detail }) => {
-  // After a reconnect the server has forgotten this socket's rooms: join them again.
+  // After a reconnect the server has forgotten this socket's rooms: join them again,
+  // from the last seq each pane has seen.
   if (detail.url === socketUrl && detail.reconnected) wanted.forEach(join);
 });
 
@@ -240,4 +429,5 @@ document.getElementById("room-list").addEventListener("click", (event) => {
 new MutationObserver(syncRoomButtons).observe(document.getElementById("room-list"), { childList: true, subtree: true });
 
 open(socketUrl);
-if (lobby.dataset.openRoom) join(Number(lobby.dataset.openRoom));
+if (lobby.dataset.openRoom) wanted.add(Number(lobby.dataset.openRoom));
+wanted.forEach(join); // rooms open before a reload come back, with their outbox

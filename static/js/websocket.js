@@ -43,8 +43,9 @@ class ManagedSocket {
       const reconnected = this.attempt > 0;
       this.attempt = 0;
       this.setState("open");
-      for (const frame of this.queue.splice(0)) ws.send(frame);
+      // Listeners restore their state first (re-join rooms), then queued frames go.
       emit("ws:open", { url: this.url, reconnected });
+      for (const frame of this.queue.splice(0)) ws.send(frame);
     });
     ws.addEventListener("message", (event) => handleFrame(this.url, event.data));
     ws.addEventListener("close", (event) => this.onClose(ws, event));
@@ -136,12 +137,19 @@ function renderStatus() {
   const status = document.getElementById("ws-status");
   if (!status) return;
   const states = [...sockets.values()].map((s) => s.state);
-  let text = "";
-  if (loggedOut) text = "You were logged out. Log in again to keep chatting.";
-  else if (states.includes("reconnecting")) text = "Reconnecting…";
-  else if (states.includes("connecting")) text = "Connecting…";
-  status.textContent = text;
-  status.hidden = text === "";
+  if (loggedOut) {
+    const login = document.createElement("a");
+    login.href = `${status.dataset.loginUrl}?next=${encodeURIComponent(location.pathname)}`;
+    login.textContent = "Log in again";
+    status.replaceChildren("You were logged out. ", login);
+    status.hidden = false;
+  } else {
+    let text = "";
+    if (states.includes("reconnecting")) text = "Reconnecting…";
+    else if (states.includes("connecting")) text = "Connecting…";
+    status.textContent = text;
+    status.hidden = text === "";
+  }
   const waiting = states.some((s) => s === "connecting" || s === "reconnecting");
   document.documentElement.dataset.ws = waiting ? "waiting" : "open";
 }

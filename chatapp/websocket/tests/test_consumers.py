@@ -185,3 +185,15 @@ async def test_unknown_path_is_refused(connect):
 async def test_foreign_origin_is_refused_at_the_handshake(connect):
     socket = await connect(counter.reverse(), origin="http://evil.example")
     assert not socket.connected
+
+
+async def test_logged_in_sockets_get_each_broadcast_once(connect, amake_user):
+    """Sockets also sit in their user's group; broadcasts go to the URL's group only."""
+    alice = await amake_user("alice")
+    first = await connect(chat.reverse(room_name="lobby"), alice)
+    second = await connect(chat.reverse(room_name="lobby"), alice)
+    stranger = await connect(chat.reverse(room_name="lobby"))
+    await first.send_json_to({"args": ["once"]})
+    for socket in (first, second, stranger):
+        assert (await receive_commands(socket))[0][0] == "append"
+        assert await socket.receive_nothing()
