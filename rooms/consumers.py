@@ -117,6 +117,9 @@ class ChatConsumer(WebsocketConsumer):
         room_id = _int_field(content, "room")
         since = _int_field(content, "since", required=False)
         already = room_id in self.joined
+        if already and since is None:
+            # This socket has had the history: send only what it has not had.
+            since = self.joined[room_id]
         if not already:
             # Join the group before reading history, so nothing stored in between is
             # missed; what arrives twice is dropped by seq in chat_event(), and nothing

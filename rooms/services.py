@@ -90,6 +90,8 @@ def clean_text(text: str) -> str:
     """The text to store, or a ChatError: empty and over-long messages are refused."""
     if len(text) > settings.CHAT_MAX_MESSAGE_LENGTH:
         raise ChatError(MESSAGE_TOO_LONG)
+    if "\x00" in text:  # PostgreSQL cannot store it, and no one types it
+        raise ChatError(BAD_REQUEST)
     text = text.strip()
     if not text:
         raise ChatError(MESSAGE_EMPTY)

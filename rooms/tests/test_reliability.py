@@ -275,3 +275,13 @@ async def test_losing_staff_removes_the_socket_from_staff_rooms_at_once(
         frames.append(await socket.receive_json_from(timeout=3))
     assert await group_members(room_group(staff_room.pk)) == set()
     assert len(await group_members(room_group(room.pk))) == 1  # public room kept
+
+
+async def test_repeated_join_without_since_sends_nothing_twice(connect, room, alice):
+    await post(room, alice, 3)
+    socket = await connect(STREAM, alice)
+    await socket.send_json_to({"command": "join", "room": room.pk})
+    assert seqs(await drain(socket)) == [1, 2, 3]
+    await post(room, alice, 1, start=4)
+    await socket.send_json_to({"command": "join", "room": room.pk})
+    assert seqs(await drain(socket)) == [4]
