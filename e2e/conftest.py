@@ -125,6 +125,68 @@ class LiveServer:
         )
 
 
+class PrivateRedis:
+    """A redis-server of our own on a free loopback port, so tests can stop and restart it."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no"),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def two_servers(django_db_setup, transactional_db):
+    """Two daphne processes sharing one database and a private Redis (scale-out)."""
+    from conftest import REQUIRE_SERVICES
+
+    if not shutil.which("redis-server"):
+        if REQUIRE_SERVICES:
+            pytest.fail("redis-server is required (REQUIRE_SERVICES=1)")
+        pytest.skip("redis-server not installed")
+    from django.db import connection
+
+    redis = PrivateRedis()
+    redis.start()
+    run = new_prefix("e2e2")
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "DEBUG": "1",
+        "REDIS_URL": redis.url,
+        "CHANNEL_LAYER_PREFIX": run,
+        "CACHE_KEY_PREFIX": run,
+        "PYTHONUNBUFFERED": "1",
+    }
+    servers = [LiveServer(env), LiveServer(env)]
+    for server in servers:
+        server.start()
+    yield servers, redis
+    for server in servers:
+        server.stop()
+    redis.stop()
+
+
 @pytest.fixture(scope="session")
 def daphne_server(django_db_setup, django_db_blocker):
     from django.conf import settings

@@ -157,3 +157,34 @@ def test_unread_count_shows_in_the_page_title_for_a_background_tab(new_page, mak
     say(writer_room, "hello?")
     expect(reader).to_have_title(re.compile(r"^\(2\) "))
     expect(reader.get_by_role("article", name="Help").locator(".unread")).to_have_text("2 new")
+
+
+def test_redis_restart_under_two_processes_loses_nothing(browser, two_servers, make_user):
+    """Alice is on one daphne, Bob on another; Redis restarts while Alice keeps talking."""
+    from conftest import session_cookie
+
+    (first, second), redis = two_servers
+    assert first.manage("load_demo_rooms").returncode == 0
+    pages = []
+    for server, name in ((first, "alice"), (second, "bob")):
+        context = browser.new_context(base_url=server.url)
+        cookie = session_cookie(make_user(name))
+        context.add_cookies([{"name": "sessionid", "value": cookie, "url": server.url}])
+        page = context.new_page()
+        page.goto("/")
+        pages.append(page)
+    alice_room, bob_room = open_room(pages[0], "General"), open_room(pages[1], "General")
+    say(alice_room, "across processes")
+    expect(texts(bob_room)).to_have_text(["across processes"])
+    redis.stop()
+    for text in ("while redis was down 1", "while redis was down 2"):
+        say(alice_room, text)
+    redis.start()
+    expected = ["across processes", "while redis was down 1", "while redis was down 2"]
+    for room in (alice_room, bob_room):
+        expect(texts(room)).to_have_text(expected, timeout=40_000)
+    from rooms.models import Message
+
+    assert list(Message.objects.order_by("seq").values_list("text", flat=True)) == expected
+    for page in pages:
+        page.context.close()
