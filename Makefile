@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Same websocket limits as the Procfile: pings keep proxies from dropping idle
-# sockets, and frames over 64 KiB are refused by daphne (close code 1009).
+# sockets, and frames over 64 KiB close with 1009 (chatapp/serve.py is daphne
+# with a clean close on protocol errors).
 DAPHNE_FLAGS := --ping-interval 20 --ping-timeout 30 --websocket_timeout 86400 \
 	--websocket_connect_timeout 10 --websocket-max-message-size 65536 \
 	--websocket-max-frame-size 65536 --application-close-timeout 10
@@ -32,7 +33,7 @@ run: install
 	$(BIN)/python manage.py load_demo_rooms
 	$(BIN)/python manage.py create_demo_admin
 	@echo "Serving on http://$(HOST):$(PORT)/"
-	$(BIN)/daphne --bind $(HOST) --port $(PORT) $(DAPHNE_FLAGS) chatapp.asgi:application
+	$(BIN)/python -m chatapp.serve --bind $(HOST) --port $(PORT) $(DAPHNE_FLAGS) chatapp.asgi:application
 
 # Development server with autoreload (daphne's runserver).
 dev: install

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "chatapp.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -271,6 +272,14 @@ CHAT_PRESENCE_HEARTBEAT = env_int("CHAT_PRESENCE_HEARTBEAT", 20)
 CHAT_LEAVE_GRACE_SECONDS = env_int("CHAT_LEAVE_GRACE_SECONDS", 5)
 # At most one "is typing" broadcast per socket and room in this many seconds.
 CHAT_TYPING_INTERVAL = 2
+CHAT_MAX_JOINS_PER_MINUTE = env_int("CHAT_MAX_JOINS_PER_MINUTE", 60)
+# Websocket connection attempts per minute, per user and per client IP (0 turns off).
+WEBSOCKET_MAX_CONNECTIONS_PER_MINUTE = env_int("WEBSOCKET_MAX_CONNECTIONS_PER_MINUTE", 60)
+WEBSOCKET_MAX_CONNECTIONS_PER_IP_PER_MINUTE = env_int(
+    "WEBSOCKET_MAX_CONNECTIONS_PER_IP_PER_MINUTE", 300
+)
+# Native clients send no Origin header; browsers always do. Refused unless turned on.
+WEBSOCKET_ALLOW_MISSING_ORIGIN = env_bool("WEBSOCKET_ALLOW_MISSING_ORIGIN", False)
 NOTIFY_USERS_ON_ENTER_OR_LEAVE_ROOMS = env_bool("NOTIFY_USERS_ON_ENTER_OR_LEAVE_ROOMS", True)
 
 LOGGING = {

@@ -80,9 +80,10 @@ class LiveServer:
 
     def start(self) -> None:
         log = open(self.log_path, "a")  # kept open for the process's life
-        command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
+        command = [sys.executable, "-m", "chatapp.serve", "-b", "127.0.0.1", "-p", str(self.port)]
+        limits = ["--websocket-max-message-size", "65536", "--websocket-max-frame-size", "65536"]
         self.process = subprocess.Popen(
-            [*command, "--websocket-max-message-size", "65536", "chatapp.asgi:application"],
+            [*command, *limits, "chatapp.asgi:application"],
             cwd=BASE_DIR,
             env=self.env,
             stdout=log,

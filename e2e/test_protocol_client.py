@@ -62,3 +62,23 @@ def test_plain_websocket_client_logs_in_joins_and_sends(server, make_user):
     message = next(f for f in frames if is_message(f))
     assert (message["message"], message["username"]) == ("hello", "scripted")
     assert Message.objects.get().text == "hello"
+
+
+async def oversized_frame(base: str, cookie: str) -> int:
+    url = base.replace("http://", "ws://") + "/chat/stream/"
+    async with websockets.connect(
+        url, origin=base, additional_headers={"Cookie": cookie}, max_size=None
+    ) as ws:
+        await ws.send("x" * 100_000)
+        try:
+            await asyncio.wait_for(ws.recv(), 10)
+        except websockets.ConnectionClosed as closed:
+            return closed.rcvd.code if closed.rcvd else closed.sent.code
+    return 0
+
+
+def test_daphne_closes_an_oversized_frame_with_1009(server, make_user):
+    make_user("bigframe")
+    cookie = login_cookie(server.url, "bigframe")
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(asyncio.run, oversized_frame(server.url, cookie)).result() == 1009

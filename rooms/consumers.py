@@ -28,6 +28,7 @@ from .history import Joined, join_room, missed_messages, store_message
 from .presence import presence
 from .services import (
     BAD_REQUEST,
+    MESSAGE_TOO_LONG,
     ROOM_ACCESS_DENIED,
     UNKNOWN_COMMAND,
     USER_HAS_TO_LOGIN,
@@ -47,6 +48,12 @@ MAX_ID = 2**63 - 1  # the database's integer range
 CLOSE_TOO_SLOW = 4008
 
 visible_room_ids = database_sync_to_async(visible_room_ids_sync)
+
+
+def max_frame_length() -> int:
+    """The longest frame a valid command can need: the message with every character
+    JSON-escaped (6 characters each), plus room for the other fields."""
+    return settings.CHAT_MAX_MESSAGE_LENGTH * 6 + 512
 
 
 def _int_field(content: dict[str, Any], name: str, *, required: bool = True) -> int | None:
@@ -80,6 +87,14 @@ class ChatConsumer(WebsocketConsumer):
             self.heartbeat.cancel()
         for room_id in list(self.joined):
             await self.leave(room_id, reply=False, explicit=False)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Called with each frame: one too big to hold a valid message is refused unparsed.
+        (Frames over 64 KiB never get here: the server closes them with 1009.)"""
+        if text_data is not None and len(text_data) > max_frame_length():
+            await self.send_error(MESSAGE_TOO_LONG)
+            return
+        await super().receive(text_data, bytes_data)
 
     async def send_error(self, code: str, detail: str = "", **extra: Any) -> None:
         await self.send_json({"error": code, **extra})

@@ -8,9 +8,12 @@ from typing import Any
 from django.conf import settings
 
 from chatapp.websocket.permissions import fresh_user
+from chatapp.websocket.security import within_rate
 
 from .models import Message
 from .services import (
+    RATE_LIMITED,
+    ChatError,
     check_rate_limit,
     clean_text,
     get_room_for,
@@ -32,6 +35,8 @@ class Joined:
 def join_room(user_id: int, room_id: int, since: int | None) -> Joined:
     """Check access and read what the client should see: the latest page, or all after `since`."""
     user = fresh_user(user_id)
+    if not within_rate(f"chat-join:{user_id}", settings.CHAT_MAX_JOINS_PER_MINUTE):
+        raise ChatError(RATE_LIMITED, room_id)
     room = get_room_for(user, room_id)
     resync = False
     if since is None:

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.template.loader import render_to_string
+
+from chatapp.websocket.security import within_rate
 
 from .models import Message, Room
 
@@ -100,17 +100,7 @@ def clean_text(text: str) -> str:
 
 def check_rate_limit(user_id: int) -> None:
     """At most CHAT_MAX_MESSAGES_PER_MINUTE sends per user and minute, across all sockets."""
-    limit = settings.CHAT_MAX_MESSAGES_PER_MINUTE
-    if limit <= 0:
-        return
-    key = f"chat:rate:{user_id}:{int(time.time() // 60)}"
-    cache.add(key, 0, timeout=120)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=120)
-        count = 1
-    if count > limit:
+    if not within_rate(f"chat-send:{user_id}", settings.CHAT_MAX_MESSAGES_PER_MINUTE):
         raise ChatError(RATE_LIMITED)
 
 

@@ -67,3 +67,13 @@ def test_no_demo_admin_without_debug(settings):
     settings.DEBUG = False
     call_command("create_demo_admin")
     assert not get_user_model().objects.filter(username="admin").exists()
+
+
+def test_repeated_failed_logins_are_throttled_even_with_the_right_password(client, make_user):
+    make_user("target")
+    for n in range(5):
+        client.post("/accounts/login/", {"login": "target", "password": f"guess-{n}"})
+    # allauth's rate limit: 5 failures per 5 minutes per account, then even the right one waits.
+    response = client.post("/accounts/login/", {"login": "target", "password": TEST_PASSWORD})
+    assert "Too many failed login attempts" in response.content.decode()
+    assert client.get("/").status_code == 302

@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Any
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
 from .auth import session_is_valid, user_group
 from .commands import Command, encode_commands
 from .permissions import PermSpec, fresh_user, normalize_perms, user_passes
+from .security import awithin_rate, client_ip
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -23,6 +25,7 @@ logger = logging.getLogger(__name__)
 # Close codes in the 4000 range, which the client runtime does not reconnect after.
 CLOSE_LOGGED_OUT = 4401
 CLOSE_PERMISSION_DENIED = 4403
+CLOSE_TOO_MANY_CONNECTIONS = 4429
 # A login may be re-validated a moment before the view that changed it updates the
 # session (password change); look again after this before closing.
 AUTH_RECHECK_DELAY = 0.3
@@ -81,6 +84,10 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         from django.contrib.auth.models import AnonymousUser
 
         self.user = self.scope.get("user") or AnonymousUser()
+        if not await self.connection_allowed():
+            await self.accept()
+            await self.close(code=CLOSE_TOO_MANY_CONNECTIONS)
+            return
         if not await self.has_permission():
             await self.accept()
             await self.send_permission_denied()
@@ -91,6 +98,20 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
             # So that a logout or password change elsewhere can close this socket.
             self.groups.append(user_group(self.user.pk))
         await super().websocket_connect(message)
+
+    async def connection_allowed(self) -> bool:
+        """Called first at connect: connection attempts per client IP and per user and minute."""
+        ip_ok = await awithin_rate(
+            f"ws-connect-ip:{client_ip(self.scope)}",
+            settings.WEBSOCKET_MAX_CONNECTIONS_PER_IP_PER_MINUTE,
+        )
+        if not ip_ok:
+            return False
+        if self.user.is_authenticated:
+            return await awithin_rate(
+                f"ws-connect-user:{self.user.pk}", settings.WEBSOCKET_MAX_CONNECTIONS_PER_MINUTE
+            )
+        return True
 
     async def get_groups(self) -> list[str]:
         """Called at connect after the permission check: the groups this socket joins."""

@@ -109,7 +109,11 @@ class Socket:
 
 @pytest.mark.timeout(600)
 def test_protocol_state_machine(make_user, make_room, settings):
-    settings.CHAT_MAX_MESSAGES_PER_MINUTE = 0  # many sends per minute, on purpose
+    # Hundreds of connects, joins and sends a minute, on purpose.
+    settings.CHAT_MAX_MESSAGES_PER_MINUTE = 0
+    settings.CHAT_MAX_JOINS_PER_MINUTE = 0
+    settings.WEBSOCKET_MAX_CONNECTIONS_PER_MINUTE = 0
+    settings.WEBSOCKET_MAX_CONNECTIONS_PER_IP_PER_MINUTE = 0
     users = {
         "alice": make_user("alice"),
         "bob": make_user("bob"),
