@@ -14,7 +14,6 @@ event that skips seqs (the layer dropped some) is filled from the database.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from typing import Any
@@ -309,7 +308,7 @@ class ChatConsumer(WebsocketConsumer):
 async def announce_leave_after_grace(layer, room_id: int, user_id: int, username: str) -> None:
     """Say "left" if the user has not come back within the grace period."""
     await asyncio.sleep(settings.CHAT_LEAVE_GRACE_SECONDS)
-    with contextlib.suppress(Exception):
+    try:
         store = presence()
         if not await store.take_leaving(room_id, user_id):
             return  # they came back
@@ -326,3 +325,6 @@ async def announce_leave_after_grace(layer, room_id: int, user_id: int, username
         )
         for event in events:
             await layer.group_send(room_group(room_id), event)
+    except Exception:
+        # Only the notice is lost: presence entries expire by themselves.
+        logger.exception("could not announce that user %s left room %s", user_id, room_id)

@@ -4,49 +4,11 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from conftest import group_members
-from rooms.models import Message
 from rooms.services import room_group
 
+from .conftest import STREAM, drain, joined, stored_count
+
 pytestmark = pytest.mark.django_db(transaction=True)
-
-STREAM = "/chat/stream/"
-
-
-@pytest.fixture
-async def room(amake_room):
-    return await amake_room("General")
-
-
-@pytest.fixture
-async def alice(amake_user):
-    return await amake_user("alice")
-
-
-@pytest.fixture
-async def bob(amake_user):
-    return await amake_user("bob")
-
-
-async def joined(connect, user, *rooms):
-    """A socket of `user` that has joined `rooms`, with the join replies consumed."""
-    socket = await connect(STREAM, user)
-    for room in rooms:
-        await socket.send_json_to({"command": "join", "room": room.pk})
-        reply = await socket.receive_json_from()
-        assert reply == {"join": room.pk, "title": room.title}
-        await drain(socket)  # history and our own enter notice
-    return socket
-
-
-async def drain(socket):
-    """Everything the socket has been sent so far."""
-    frames = []
-    while not await socket.receive_nothing(timeout=0.2):
-        frames.append(await socket.receive_json_from())
-    return frames
-
-
-stored_count = sync_to_async(lambda: Message.objects.count())
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from chatapp.asgi import application
 from conftest import session_cookie
 from rooms.models import Message
 
-from .test_consumer import STREAM, drain, joined
+from .conftest import STREAM, drain, joined, stored_count
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,23 +28,6 @@ DOCUMENTED = {
     "MESSAGE_TOO_LONG",
     "RATE_LIMITED",
 }
-
-stored_count = sync_to_async(lambda: Message.objects.count())
-
-
-@pytest.fixture
-async def room(amake_room):
-    return await amake_room("General")
-
-
-@pytest.fixture
-async def alice(amake_user):
-    return await amake_user("alice")
-
-
-@pytest.fixture
-async def bob(amake_user):
-    return await amake_user("bob")
 
 
 async def test_oversized_frame_is_too_long_without_being_parsed(connect, room, alice):

@@ -11,24 +11,10 @@ from conftest import group_members
 from rooms.models import Message
 from rooms.services import message_event, post_message, room_broadcast, room_group
 
-from .test_consumer import STREAM, drain, joined, notices, presences
+from .conftest import STREAM, drain, joined
+from .test_consumer import notices, presences
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-async def room(amake_room):
-    return await amake_room("General")
-
-
-@pytest.fixture
-async def alice(amake_user):
-    return await amake_user("alice")
-
-
-@pytest.fixture
-async def bob(amake_user):
-    return await amake_user("bob")
 
 
 async def close_code(socket, timeout=3):
