@@ -158,7 +158,7 @@ class ChatConsumer(WebsocketConsumer):
         if not already:
             await self.enter(room_id, joined.username)
         else:
-            await self.send_json(await self.presence_event(room_id))
+            await self.send_json(await presence_event(room_id))
 
     async def cmd_leave(self, content: dict[str, Any]) -> None:
         room_id = _int_field(content, "room")
@@ -212,7 +212,7 @@ class ChatConsumer(WebsocketConsumer):
         returning = first and await store.take_leaving(room_id, self.user.pk)
         if first and not returning:
             await self.notify(room_id, username, settings.MSG_TYPE_ENTER)
-        await self.broadcast(room_id, await self.presence_broadcast(room_id))
+        await self.broadcast(room_id, await presence_broadcast(room_id))
 
     async def leave(self, room_id: int, *, reply: bool, explicit: bool) -> None:
         self.joined.pop(room_id, None)
@@ -229,7 +229,7 @@ class ChatConsumer(WebsocketConsumer):
             )
         elif last:
             await self.notify(room_id, username, settings.MSG_TYPE_LEAVE)
-        await self.broadcast(room_id, await self.presence_broadcast(room_id))
+        await self.broadcast(room_id, await presence_broadcast(room_id))
 
     async def renew_presence(self) -> None:
         """Renew this socket's presence entries until it closes; prune crashed ones."""
@@ -240,20 +240,9 @@ class ChatConsumer(WebsocketConsumer):
                 await store.renew([(r, self.user.pk, self.channel_name) for r in self.joined])
                 for room_id in list(self.joined):
                     if await store.prune(room_id):
-                        await self.broadcast(room_id, await self.presence_broadcast(room_id))
+                        await self.broadcast(room_id, await presence_broadcast(room_id))
             except Exception:
                 logger.exception("presence heartbeat failed; retrying")
-
-    async def presence_event(self, room_id: int) -> dict[str, Any]:
-        members = await presence().members(room_id)
-        return {"presence": room_id, "members": members, "count": len(members)}
-
-    async def presence_broadcast(self, room_id: int) -> dict[str, Any]:
-        return {
-            "type": "chat.event",
-            "room": room_id,
-            "text": encode(await self.presence_event(room_id)),
-        }
 
     async def notify(self, room_id: int, username: str, msg_type: int) -> None:
         if settings.NOTIFY_USERS_ON_ENTER_OR_LEAVE_ROOMS:
@@ -305,6 +294,17 @@ class ChatConsumer(WebsocketConsumer):
         return True
 
 
+async def presence_event(room_id: int) -> dict[str, Any]:
+    """Who is in the room now, as clients get it."""
+    members = await presence().members(room_id)
+    return {"presence": room_id, "members": members, "count": len(members)}
+
+
+async def presence_broadcast(room_id: int) -> dict[str, Any]:
+    """The layer event carrying `presence_event` to the room's sockets."""
+    return {"type": "chat.event", "room": room_id, "text": encode(await presence_event(room_id))}
+
+
 async def announce_leave_after_grace(layer, room_id: int, user_id: int, username: str) -> None:
     """Say "left" if the user has not come back within the grace period."""
     await asyncio.sleep(settings.CHAT_LEAVE_GRACE_SECONDS)
@@ -315,14 +315,7 @@ async def announce_leave_after_grace(layer, room_id: int, user_id: int, username
         events = []
         if settings.NOTIFY_USERS_ON_ENTER_OR_LEAVE_ROOMS:
             events.append(room_broadcast(notice_event(room_id, username, settings.MSG_TYPE_LEAVE)))
-        members = await store.members(room_id)
-        events.append(
-            {
-                "type": "chat.event",
-                "room": room_id,
-                "text": encode({"presence": room_id, "members": members, "count": len(members)}),
-            }
-        )
+        events.append(await presence_broadcast(room_id))
         for event in events:
             await layer.group_send(room_group(room_id), event)
     except Exception:
