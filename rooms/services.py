@@ -117,12 +117,19 @@ def post_message(
     text: str,
     msg_type: int = settings.MSG_TYPE_MESSAGE,
     client_id: str = "",
+    rate_limited: bool = False,
 ) -> Posted:
-    """Store a message with the room's next seq, or return the one this client_id stored."""
+    """Store a message with the room's next seq, or return the one this client_id stored.
+
+    With `rate_limited`, a new message counts against the author's send limit; a retry
+    of a stored one is answered first, so it is never refused for the rate.
+    """
     if client_id and author is not None:
         existing = Message.objects.filter(author=author, client_id=client_id).first()
         if existing is not None:
             return Posted(existing, created=False)
+    if rate_limited and author is not None:
+        check_rate_limit(author.pk)
     try:
         with transaction.atomic():
             # The UPDATE locks the room row (PostgreSQL) or the database (SQLite,
