@@ -15,10 +15,7 @@ class SiteOriginValidator(OriginValidator):
     is refused too unless WEBSOCKET_ALLOW_MISSING_ORIGIN is on."""
 
     def __init__(self, application: Any):
-        hosts = list(settings.ALLOWED_HOSTS)
-        if settings.DEBUG and not hosts:
-            hosts = [".localhost", "127.0.0.1", "[::1]"]
-        super().__init__(application, hosts)
+        super().__init__(application, settings.ALLOWED_HOSTS)
 
     def valid_origin(self, parsed_origin) -> bool:
         if parsed_origin is None:
