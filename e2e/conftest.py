@@ -67,6 +67,22 @@ def database_url(settings_dict: dict) -> str:
     return f"postgres://{user}{password}@{host}:{port}/{settings_dict['NAME']}"
 
 
+def server_env(settings_dict: dict, redis_url: str) -> dict[str, str]:
+    """The environment of a server process: the test database, fresh Redis key prefixes."""
+    run = new_prefix("e2e")
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
+        "DATABASE_URL": database_url(settings_dict),
+        "DEBUG": "1",
+        "CHANNEL_LAYER_PREFIX": run,
+        "CACHE_KEY_PREFIX": run,
+        "PYTHONUNBUFFERED": "1",
+    }
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    return env
+
+
 class LiveServer:
     """daphne in a subprocess; `restart()` keeps the port so open pages can reconnect."""
 
@@ -169,16 +185,7 @@ def two_servers(django_db_setup, transactional_db):
 
     redis = PrivateRedis()
     redis.start()
-    run = new_prefix("e2e2")
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
-        "DATABASE_URL": database_url(connection.settings_dict),
-        "DEBUG": "1",
-        "REDIS_URL": redis.url,
-        "CHANNEL_LAYER_PREFIX": run,
-        "CACHE_KEY_PREFIX": run,
-        "PYTHONUNBUFFERED": "1",
-    }
+    env = server_env(connection.settings_dict, redis.url)
     servers = [LiveServer(env), LiveServer(env)]
     for server in servers:
         server.start()
@@ -193,18 +200,7 @@ def daphne_server(django_db_setup, django_db_blocker):
     from django.conf import settings
     from django.db import connection
 
-    run = new_prefix("e2e")
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
-        "DATABASE_URL": database_url(connection.settings_dict),
-        "DEBUG": "1",
-        "CHANNEL_LAYER_PREFIX": run,
-        "CACHE_KEY_PREFIX": run,
-        "PYTHONUNBUFFERED": "1",
-    }
-    if settings.REDIS_URL:
-        env["REDIS_URL"] = settings.REDIS_URL
-    server = LiveServer(env)
+    server = LiveServer(server_env(connection.settings_dict, settings.REDIS_URL))
     server.start()
     yield server
     server.stop()
@@ -237,29 +233,49 @@ def browser():
 
 
 @pytest.fixture
-def new_page(browser, server):
-    """`new_page(user=None)`: a page in its own browser context, logged in as `user`."""
+def new_context(browser, server):
+    """`new_context(user=None, server=...)`: a browser context (one browser session, so its
+    pages are tabs sharing the login) on the live server, logged in as `user`."""
     from playwright.sync_api import expect
 
     expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     contexts = []
 
-    def make(user=None, *, viewport=None):
+    def make(user=None, *, on=server, viewport=None):
         context = browser.new_context(
-            base_url=server.url, viewport=viewport or {"width": 1280, "height": 800}
+            base_url=on.url, viewport=viewport or {"width": 1280, "height": 800}
         )
+        context.set_default_timeout(EXPECT_TIMEOUT_MS)
         if user is not None:
             context.add_cookies(
-                [{"name": "sessionid", "value": session_cookie(user), "url": server.url}]
+                [{"name": "sessionid", "value": session_cookie(user), "url": on.url}]
             )
         contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(EXPECT_TIMEOUT_MS)
-        return page
+        return context
 
     yield make
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def new_page(new_context):
+    """`new_page(user=None)`: a page in its own browser context, logged in as `user`."""
+
+    def make(user=None, **options):
+        return new_context(user, **options).new_page()
+
+    return make
+
+
+@pytest.fixture
+def rooms(server):
+    """The demo rooms, made by the server's own environment (as `make run` does)."""
+    result = server.manage("load_demo_rooms")
+    assert result.returncode == 0, result.stderr
+    from rooms.models import Room
+
+    return {room.title: room for room in Room.objects.all()}
 
 
 @pytest.fixture

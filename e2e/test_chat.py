@@ -11,16 +11,6 @@ from conftest import REQUIRE_SERVICES
 SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshot.png"
 
 
-@pytest.fixture
-def rooms(server):
-    """The demo rooms, made by the server's own environment (as `make run` does)."""
-    result = server.manage("load_demo_rooms")
-    assert result.returncode == 0, result.stderr
-    from rooms.models import Room
-
-    return {room.title: room for room in Room.objects.all()}
-
-
 def open_room(page, title):
     page.get_by_role("button", name=title, exact=True).click()
     room = page.get_by_role("article", name=title)

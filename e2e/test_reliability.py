@@ -2,19 +2,9 @@
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from .test_chat import open_room, say
-
-
-@pytest.fixture
-def rooms(server):
-    result = server.manage("load_demo_rooms")
-    assert result.returncode == 0, result.stderr
-    from rooms.models import Room
-
-    return {room.title: room for room in Room.objects.all()}
 
 
 def texts(room):
@@ -86,14 +76,8 @@ def test_pending_message_survives_a_reload(new_page, make_user, rooms, server):
     expect(room.locator(".msg-pending")).to_have_count(0)
 
 
-def test_logging_out_in_one_tab_closes_the_other_and_asks_to_log_in(
-    browser, server, make_user, rooms
-):
-    from conftest import session_cookie
-
-    context = browser.new_context(base_url=server.url)
-    cookie = session_cookie(make_user("twotabs"))
-    context.add_cookies([{"name": "sessionid", "value": cookie, "url": server.url}])
+def test_logging_out_in_one_tab_closes_the_other_and_asks_to_log_in(new_context, make_user, rooms):
+    context = new_context(make_user("twotabs"))
     first, second = context.new_page(), context.new_page()
     for page in (first, second):
         page.goto("/")
@@ -101,21 +85,16 @@ def test_logging_out_in_one_tab_closes_the_other_and_asks_to_log_in(
     first.get_by_role("button", name="Log out").click()
     expect(second.locator("#ws-status")).to_contain_text("You were logged out.")
     expect(second.get_by_role("link", name="Log in again")).to_be_visible()
-    context.close()
 
 
 def test_second_tab_does_not_double_the_count_and_closing_both_removes_the_user(
-    browser, new_page, server, make_user, rooms
+    new_context, new_page, make_user, rooms
 ):
-    from conftest import session_cookie
-
     watcher = new_page(make_user("watcher"))
     watcher.goto("/")
     watcher_room = open_room(watcher, "General")
     expect(watcher_room.locator(".member-count")).to_have_text("1 online")
-    context = browser.new_context(base_url=server.url)
-    cookie = session_cookie(make_user("tabby"))
-    context.add_cookies([{"name": "sessionid", "value": cookie, "url": server.url}])
+    context = new_context(make_user("tabby"))
     tabs = [context.new_page() for _ in range(2)]
     for tab in tabs:
         tab.goto("/")
@@ -127,7 +106,6 @@ def test_second_tab_does_not_double_the_count_and_closing_both_removes_the_user(
     tabs[1].close()
     expect(watcher_room.locator(".member-count")).to_have_text("1 online", timeout=15_000)
     expect(watcher_room.locator(".members")).to_have_text("watcher")
-    context.close()
 
 
 def test_typing_shows_in_the_other_users_room(new_page, make_user, rooms):
@@ -159,20 +137,13 @@ def test_unread_count_shows_in_the_page_title_for_a_background_tab(new_page, mak
     expect(reader.get_by_role("article", name="Help").locator(".unread")).to_have_text("2 new")
 
 
-def test_redis_restart_under_two_processes_loses_nothing(browser, two_servers, make_user):
+def test_redis_restart_under_two_processes_loses_nothing(new_page, two_servers, make_user):
     """Alice is on one daphne, Bob on another; Redis restarts while Alice keeps talking."""
-    from conftest import session_cookie
-
     (first, second), redis = two_servers
     assert first.manage("load_demo_rooms").returncode == 0
-    pages = []
-    for server, name in ((first, "alice"), (second, "bob")):
-        context = browser.new_context(base_url=server.url)
-        cookie = session_cookie(make_user(name))
-        context.add_cookies([{"name": "sessionid", "value": cookie, "url": server.url}])
-        page = context.new_page()
+    pages = [new_page(make_user("alice"), on=first), new_page(make_user("bob"), on=second)]
+    for page in pages:
         page.goto("/")
-        pages.append(page)
     alice_room, bob_room = open_room(pages[0], "General"), open_room(pages[1], "General")
     say(alice_room, "across processes")
     expect(texts(bob_room)).to_have_text(["across processes"])
@@ -186,5 +157,3 @@ def test_redis_restart_under_two_processes_loses_nothing(browser, two_servers, m
     from rooms.models import Message
 
     assert list(Message.objects.order_by("seq").values_list("text", flat=True)) == expected
-    for page in pages:
-        page.context.close()
