@@ -280,6 +280,8 @@ WEBSOCKET_MAX_CONNECTIONS_PER_IP_PER_MINUTE = env_int(
 )
 # Native clients send no Origin header; browsers always do. Refused unless turned on.
 WEBSOCKET_ALLOW_MISSING_ORIGIN = env_bool("WEBSOCKET_ALLOW_MISSING_ORIGIN", False)
+# Hub events queued for one socket before it is closed with 4008 as too slow.
+WEBSOCKET_INBOX_SIZE = env_int("WEBSOCKET_INBOX_SIZE", 1000)
 NOTIFY_USERS_ON_ENTER_OR_LEAVE_ROOMS = env_bool("NOTIFY_USERS_ON_ENTER_OR_LEAVE_ROOMS", True)
 
 LOGGING = {

@@ -22,6 +22,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from chatapp.websocket import WebsocketConsumer
+from chatapp.websocket.consumers import CLOSE_TOO_SLOW
 
 from .history import Joined, join_room, missed_messages, store_message
 from .presence import presence
@@ -43,8 +44,6 @@ logger = logging.getLogger(__name__)
 
 MAX_CLIENT_ID_LENGTH = 64
 MAX_ID = 2**63 - 1  # the database's integer range
-# Closed because it fell too far behind; the client reconnects and resumes with `since`.
-CLOSE_TOO_SLOW = 4008
 
 visible_room_ids = database_sync_to_async(visible_room_ids_sync)
 
@@ -137,13 +136,13 @@ class ChatConsumer(WebsocketConsumer):
         if not already:
             # Join the group before reading history, so nothing stored in between is
             # missed; what arrives twice is dropped by seq in chat_event(), and nothing
-            # reaches the client before the join succeeds (chat_event checks `joined`).
-            await self.channel_layer.group_add(room_group(room_id), self.channel_name)
+            # reaches the client before the join succeeds (handlers run one at a time).
+            await self.hub_join(room_group(room_id))
         try:
             joined: Joined = await database_sync_to_async(join_room)(self.user.pk, room_id, since)
         except ChatError:
             if not already:
-                await self.channel_layer.group_discard(room_group(room_id), self.channel_name)
+                await self.hub_leave(room_group(room_id))
             raise
         await self.send_json({"join": room_id, "title": joined.title})
         if joined.resync:
@@ -216,7 +215,7 @@ class ChatConsumer(WebsocketConsumer):
 
     async def leave(self, room_id: int, *, reply: bool, explicit: bool) -> None:
         self.joined.pop(room_id, None)
-        await self.channel_layer.group_discard(room_group(room_id), self.channel_name)
+        await self.hub_leave(room_group(room_id))
         if reply:
             await self.send_json({"leave": room_id})
         store = presence()
@@ -292,6 +291,21 @@ class ChatConsumer(WebsocketConsumer):
         for missed in await database_sync_to_async(missed_messages)(room_id, last, seq):
             await self.send(text_data=encode(missed))
         return True
+
+    async def hub_recovered(self, event: dict[str, Any]) -> None:
+        """Called when this process's subscription to a room came back (e.g. Redis
+        restarted): send what was stored meanwhile, or close (4008) to resume."""
+        for room_id, last in list(self.joined.items()):
+            if room_group(room_id) != event["group"]:
+                continue
+            missed = await database_sync_to_async(missed_messages)(room_id, last, MAX_ID)
+            if len(missed) > settings.CHAT_GAP_FILL_LIMIT:
+                await self.close(code=CLOSE_TOO_SLOW)
+                self.joined.clear()
+                return
+            for message in missed:
+                await self.send(text_data=encode(message))
+                self.joined[room_id] = message["seq"]
 
 
 async def presence_event(room_id: int) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from channels.consumer import get_handler_name
@@ -14,6 +15,7 @@ from django.conf import settings
 
 from .auth import session_is_valid, user_group
 from .commands import Command, encode_commands
+from .hub import get_hub
 from .permissions import PermSpec, fresh_user, normalize_perms, user_passes
 from .security import awithin_rate, client_ip
 
@@ -26,6 +28,9 @@ logger = logging.getLogger(__name__)
 CLOSE_LOGGED_OUT = 4401
 CLOSE_PERMISSION_DENIED = 4403
 CLOSE_TOO_MANY_CONNECTIONS = 4429
+# Closed because it fell too far behind (its inbox overflowed): the client
+# reconnects and catches up, so one slow client never holds up the others.
+CLOSE_TOO_SLOW = 4008
 # A login may be re-validated a moment before the view that changed it updates the
 # session (password change); look again after this before closing.
 AUTH_RECHECK_DELAY = 0.3
@@ -38,6 +43,11 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
 
     Subclasses override `receive_callback(*args)` for callback frames
     (`{"args": [...]}`) or `receive_json(content)` for a protocol of their own.
+
+    Groups joined with `hub_join()` are received through this process's hub
+    (one layer subscription per group per process, see hub.py) into a bounded
+    inbox; `self.groups` are joined per socket, the usual Channels way.
+    Handlers run one at a time either way, in the order events arrive.
     """
 
     perms: tuple[str, ...] | None
@@ -48,6 +58,13 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         super().__init__(*args, **kwargs)
         self.perms = normalize_perms(perm)
         self.any_perm = any_perm
+        self.hub_groups: set[str] = set()
+        self.inbox: deque[dict[str, Any]] = deque()
+        self.inbox_task: asyncio.Task | None = None
+        self.inbox_closed = False
+        # Hub events are handled in their own task; this keeps every handler
+        # serial, as if all events came through the consumer's one queue.
+        self.handling = asyncio.Lock()
 
     @classmethod
     def as_asgi(cls, *, perm: Any = _REQUIRED, any_perm: bool = False, **initkwargs: Any):
@@ -75,7 +92,66 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
                 "%s has no handler for event type %r", type(self).__name__, message["type"]
             )
             return
-        await handler(message)
+        async with self.handling:
+            await handler(message)
+
+    # The hub --------------------------------------------------------------------
+
+    async def hub_join(self, group: str) -> None:
+        """Receive `group`'s events through the process's hub, from when this returns on."""
+        if group not in self.hub_groups:
+            self.hub_groups.add(group)
+            await get_hub().subscribe(group, self)
+
+    async def hub_leave(self, group: str) -> None:
+        """Stop receiving `group`'s events (those already in the inbox are still handled)."""
+        if group in self.hub_groups:
+            self.hub_groups.discard(group)
+            await get_hub().unsubscribe(group, self)
+
+    def hub_deliver(self, event: dict[str, Any]) -> None:
+        """Called by the hub for each event of a joined group: queue it, never block."""
+        if self.inbox_closed:
+            return
+        if len(self.inbox) >= settings.WEBSOCKET_INBOX_SIZE:
+            # This client does not keep up. Close it rather than buffer without bound;
+            # it reconnects and catches up from the record.
+            self.inbox_closed = True
+            self.inbox.clear()
+            logger.warning("closing %s: inbox overflowed", self.channel_name)
+            asyncio.get_running_loop().create_task(self.inbox_overflowed())
+            return
+        self.inbox.append(event)
+        if self.inbox_task is None:
+            self.inbox_task = asyncio.get_running_loop().create_task(self.handle_inbox())
+
+    async def handle_inbox(self) -> None:
+        """Handle queued hub events in order, then end (an idle socket holds no task)."""
+        try:
+            while self.inbox and not self.inbox_closed:
+                await self.dispatch(self.inbox.popleft())
+        except Exception:
+            logger.exception("%s failed on a hub event", type(self).__name__)
+        finally:
+            self.inbox_task = None
+        if self.inbox and not self.inbox_closed:
+            self.inbox_task = asyncio.get_running_loop().create_task(self.handle_inbox())
+
+    async def inbox_overflowed(self) -> None:
+        """Called when the inbox is full: stop taking events and close to resume."""
+        await self.leave_hub()
+        await self.close(code=CLOSE_TOO_SLOW)
+
+    async def hub_recovered(self, event: dict[str, Any]) -> None:
+        """Called when the hub got back a group subscription it had lost: events may
+        have been missed. Override to catch up (the rooms consumer reads the record)."""
+
+    async def leave_hub(self) -> None:
+        """Leave every hub group and drop what is queued (at disconnect)."""
+        self.inbox_closed = True
+        self.inbox.clear()
+        for group in list(self.hub_groups):
+            await self.hub_leave(group)
 
     # Connection -----------------------------------------------------------------
 
@@ -93,11 +169,18 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
             await self.send_permission_denied()
             await self.close(code=CLOSE_PERMISSION_DENIED)
             return
-        self.groups = list(self.groups) + await self.get_groups()
+        for group in await self.get_groups():
+            await self.hub_join(group)
+        self.groups = list(self.groups)
         if self.user.is_authenticated:
             # So that a logout or password change elsewhere can close this socket.
             self.groups.append(user_group(self.user.pk))
         await super().websocket_connect(message)
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        """Called when the socket closes: leave the hub before the subclass's disconnect."""
+        await self.leave_hub()
+        await super().websocket_disconnect(message)
 
     async def connection_allowed(self) -> bool:
         """Called first at connect: connection attempts per client IP and per user and minute."""
@@ -114,7 +197,8 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         return True
 
     async def get_groups(self) -> list[str]:
-        """Called at connect after the permission check: the groups this socket joins."""
+        """Called at connect after the permission check: the groups this socket joins
+        (through the hub)."""
         return []
 
     async def has_permission(self) -> bool:

@@ -1,0 +1,174 @@
+"""The process-local hub: one layer subscription per group per process.
+
+Channels' usual fan-out gives every socket its own layer channel, so a message
+to a room of 1,000 sockets is 1,000 copies in the layer and 1,000 receives in
+the processes that hold them. With the hub, each process adds a single channel
+per group to the layer, receives each message once, and hands the same event
+object to every local socket in the group.
+
+A socket takes the event into a bounded inbox (see `WebsocketConsumer.hub_deliver`)
+and its own task sends it on, so a slow client never holds up the others: the
+inbox overflows and that socket alone is closed to resume.
+
+Because the group membership is the hub's, not the socket's, the hub keeps it
+alive: it re-adds its channel periodically (the Redis layer expires group
+members after `group_expiry`) and after the layer fails (a Redis restart
+forgets every group), and tells its sockets they may have missed events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from typing import Any, Protocol
+
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+# Re-add the hub's channel to its group this often: well inside channels-redis's
+# default group_expiry of a day.
+REFRESH_SECONDS = 3600.0
+# Backoff while the layer is failing.
+RETRY_MIN_SECONDS = 0.2
+RETRY_MAX_SECONDS = 5.0
+
+# The event type subscribers get after the hub lost its layer subscription and
+# got it back: events sent in between never arrived.
+RECOVERED = "hub.recovered"
+
+
+class Subscriber(Protocol):
+    def hub_deliver(self, event: dict[str, Any]) -> None:
+        """Take one event for this socket; must not block."""
+
+
+class _Group:
+    """A group this process listens to: its layer channel and its local sockets."""
+
+    def __init__(self) -> None:
+        self.channel: str | None = None
+        self.members: set[Subscriber] = set()
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.pump: asyncio.Task | None = None
+
+
+class Hub:
+    """Fan-out of one layer's groups to the sockets of this process (and event loop)."""
+
+    def __init__(self, layer: Any):
+        self.layer = layer
+        self.groups: dict[str, _Group] = {}
+        self.refresher: asyncio.Task | None = None
+
+    async def subscribe(self, group: str, subscriber: Subscriber) -> None:
+        """Deliver the group's events to `subscriber` from when this returns on."""
+        entry = self.groups.get(group)
+        if entry is None:
+            entry = self.groups[group] = _Group()
+            entry.members.add(subscriber)
+            entry.pump = asyncio.create_task(self._pump(group, entry))
+            if self.refresher is None:
+                self.refresher = asyncio.create_task(self._refresh())
+        else:
+            entry.members.add(subscriber)
+        try:
+            # Shielded: a socket that closes while waiting must not cancel the
+            # pump's start-up for the other sockets waiting on it.
+            await asyncio.shield(entry.ready)
+        except BaseException:
+            await self.unsubscribe(group, subscriber)
+            raise
+
+    async def unsubscribe(self, group: str, subscriber: Subscriber) -> None:
+        """Stop delivering to `subscriber`; the last one out drops the layer subscription."""
+        entry = self.groups.get(group)
+        if entry is None or subscriber not in entry.members:
+            return
+        entry.members.discard(subscriber)
+        if entry.members:
+            return
+        del self.groups[group]
+        if entry.pump:
+            entry.pump.cancel()
+        if not self.groups and self.refresher:
+            self.refresher.cancel()
+            self.refresher = None
+        if entry.channel is not None:
+            try:
+                await self.layer.group_discard(group, entry.channel)
+            except Exception:
+                # The membership expires by itself; nothing reads the channel any more.
+                logger.warning("hub could not leave group %s", group, exc_info=True)
+
+    def local_count(self, group: str) -> int:
+        """How many sockets of this process are subscribed to `group`."""
+        entry = self.groups.get(group)
+        return len(entry.members) if entry else 0
+
+    async def _join(self, group: str, entry: _Group) -> None:
+        if entry.channel is None:
+            # The layer's default prefix: channels-redis receives for all of a
+            # process's channels in one loop, on the prefix they share.
+            entry.channel = await self.layer.new_channel()
+        await self.layer.group_add(group, entry.channel)
+
+    async def _pump(self, group: str, entry: _Group) -> None:
+        """Receive the group's events once and hand them to every local member."""
+        retry = RETRY_MIN_SECONDS
+        joined = failed = False
+        while True:
+            try:
+                if not joined:
+                    await self._join(group, entry)
+                    joined = True
+                    if not entry.ready.done():
+                        entry.ready.set_result(None)
+                    if failed:
+                        failed, retry = False, RETRY_MIN_SECONDS
+                        logger.info("hub has group %s again", group)
+                        self._deliver(entry, {"type": RECOVERED, "group": group})
+                event = await self.layer.receive(entry.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("hub lost group %s; retrying in %.1fs", group, retry, exc_info=True)
+                joined, failed = False, True
+                await asyncio.sleep(retry)
+                retry = min(retry * 2, RETRY_MAX_SECONDS)
+                continue
+            self._deliver(entry, event)
+            # Let the sockets' tasks send before taking the next event.
+            await asyncio.sleep(0)
+
+    async def _refresh(self) -> None:
+        """Re-add every channel to its group now and then, before the layer expires it."""
+        while True:
+            await asyncio.sleep(REFRESH_SECONDS)
+            for group, entry in list(self.groups.items()):
+                if entry.channel is not None and entry.ready.done():
+                    try:
+                        await self.layer.group_add(group, entry.channel)
+                    except Exception:
+                        logger.warning("hub could not refresh group %s", group, exc_info=True)
+
+    def _deliver(self, entry: _Group, event: dict[str, Any]) -> None:
+        for member in list(entry.members):
+            try:
+                member.hub_deliver(event)
+            except Exception:
+                logger.exception("hub delivery failed")
+
+
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
+
+
+def get_hub() -> Hub:
+    """This event loop's hub on the current default channel layer."""
+    loop = asyncio.get_running_loop()
+    layer = get_channel_layer()
+    hub = _hubs.get(loop)
+    if hub is None or hub.layer is not layer:
+        hub = _hubs[loop] = Hub(layer)
+    return hub

@@ -1,0 +1,172 @@
+"""The process-local hub, through routed consumers on the in-memory or the Redis layer."""
+
+import asyncio
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from channels.routing import URLRouter
+from django.urls import path
+
+from chatapp.websocket import NO_PERM_REQUIRED, WebsocketConsumer
+from chatapp.websocket.backend import agroup_send
+from chatapp.websocket.consumers import CLOSE_TOO_SLOW
+from chatapp.websocket.hub import get_hub
+from conftest import group_members
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+GROUP = "hub-test"
+# Sockets opened with ?stuck wait here before sending anything on.
+unstuck = asyncio.Event()
+
+
+class EchoGroupConsumer(WebsocketConsumer):
+    """Joins GROUP through the hub and forwards each event's text."""
+
+    async def get_groups(self) -> list[str]:
+        return [GROUP]
+
+    async def receive_callback(self, *args) -> None:
+        if args == ("leave",):
+            await self.hub_leave(GROUP)
+            await self.channel_send_commands([["left"]])
+
+    async def group_text(self, event) -> None:
+        if self.scope["query_string"] == b"stuck":
+            await unstuck.wait()
+        await self.send(text_data=event["text"])
+
+
+app = URLRouter([path("hub/", EchoGroupConsumer.as_asgi(perm=NO_PERM_REQUIRED))])
+
+
+def text_event(text: str) -> dict:
+    return {"type": "group.text", "text": text}
+
+
+@pytest.fixture(autouse=True)
+def _reset_stuck():
+    unstuck.clear()
+    yield
+    unstuck.set()
+
+
+async def test_one_layer_membership_serves_every_socket_of_the_process(connect):
+    sockets = [await connect("/hub/", app=app) for _ in range(3)]
+    assert len(await group_members(GROUP)) == 1
+    assert get_hub().local_count(GROUP) == 3
+    await agroup_send(GROUP, text_event("to all"))
+    for socket in sockets:
+        assert await socket.receive_from() == "to all"
+        assert await socket.receive_nothing(timeout=0.05)
+
+
+async def test_events_arrive_in_the_order_they_were_sent(connect):
+    socket = await connect("/hub/", app=app)
+    for n in range(50):
+        await agroup_send(GROUP, text_event(str(n)))
+    assert [await socket.receive_from() for _ in range(50)] == [str(n) for n in range(50)]
+
+
+async def test_a_socket_that_leaves_gets_nothing_more_and_the_last_one_out_unsubscribes(connect):
+    first = await connect("/hub/", app=app)
+    second = await connect("/hub/", app=app)
+    await first.send_json_to({"args": ["leave"]})
+    assert await first.receive_json_from() == [["left"]]
+    await agroup_send(GROUP, text_event("after leave"))
+    assert await second.receive_from() == "after leave"
+    assert await first.receive_nothing(timeout=0.1)
+    await second.send_json_to({"args": ["leave"]})
+    assert await second.receive_json_from() == [["left"]]
+    assert await group_members(GROUP) == set()
+    assert GROUP not in get_hub().groups
+
+
+async def test_disconnect_cleans_up_the_subscription(connect):
+    socket = await connect("/hub/", app=app)
+    assert len(await group_members(GROUP)) == 1
+    await socket.disconnect()
+    assert get_hub().local_count(GROUP) == 0
+    assert await group_members(GROUP) == set()
+
+
+async def test_a_stuck_socket_does_not_hold_up_the_others_and_is_closed_when_full(
+    connect, settings
+):
+    settings.WEBSOCKET_INBOX_SIZE = 5
+    stuck = await connect("/hub/?stuck", app=app)
+    fine = await connect("/hub/", app=app)
+    for n in range(20):
+        await agroup_send(GROUP, text_event(str(n)))
+    assert [await fine.receive_from() for _ in range(20)] == [str(n) for n in range(20)]
+    assert (await stuck.receive_output())["code"] == CLOSE_TOO_SLOW
+    assert get_hub().local_count(GROUP) == 1
+
+
+async def test_a_lost_layer_subscription_is_taken_again_and_sockets_are_told(connect, monkeypatch):
+    """Redis restarting forgets every group: the hub joins again and says so."""
+    socket = await connect("/hub/", app=app)
+    layer = get_channel_layer()
+    real_receive = layer.receive
+    failures = [ConnectionError("redis went away")]
+
+    hub_channel = get_hub().groups[GROUP].channel
+
+    async def failing_receive(channel):
+        if channel == hub_channel and failures:
+            error = failures.pop()
+            await asyncio.sleep(0.01)
+            raise error
+        return await real_receive(channel)
+
+    recovered = []
+
+    async def hub_recovered(self, event):
+        recovered.append(event["group"])
+        await self.send(text_data="recovered")
+
+    monkeypatch.setattr(EchoGroupConsumer, "hub_recovered", hub_recovered, raising=False)
+    # Lose the membership, as a Redis restart would; the pump's next receive fails.
+    for channel in await group_members(GROUP):
+        await layer.group_discard(GROUP, channel)
+    monkeypatch.setattr(layer, "receive", failing_receive)
+    await layer.send(hub_channel, text_event("ends the pump's current receive"))
+    assert await socket.receive_from(timeout=5) == "ends the pump's current receive"
+    assert await socket.receive_from(timeout=5) == "recovered"
+    assert recovered == [GROUP]
+    assert len(await group_members(GROUP)) == 1
+    await agroup_send(GROUP, text_event("after recovery"))
+    assert await socket.receive_from(timeout=5) == "after recovery"
+
+
+async def test_the_room_consumer_catches_up_from_the_record_after_the_hub_recovers(
+    connect, amake_user, amake_room
+):
+    from rooms.consumers import ChatConsumer
+    from rooms.services import post_message, room_group
+
+    alice, room = await amake_user("alice"), await amake_room("General")
+    socket = await connect("/chat/stream/", alice)
+    await socket.send_json_to({"command": "join", "room": room.pk})
+    while "presence" not in await socket.receive_json_from():
+        pass
+    # Stored while this process's subscription was gone: no broadcast reached it.
+    await sync_to_async(post_message)(room=room, author=alice, text="stored meanwhile")
+    consumer = next(iter(get_hub().groups[room_group(room.pk)].members))
+    assert isinstance(consumer, ChatConsumer)
+    consumer.hub_deliver({"type": "hub.recovered", "group": room_group(room.pk)})
+    event = await socket.receive_json_from()
+    assert (event["room"], event["seq"], event["message"]) == (room.pk, 1, "stored meanwhile")
+
+
+async def test_a_refused_join_leaves_no_subscription(connect, amake_user, amake_room):
+    from rooms.services import room_group
+
+    alice, staff_room = await amake_user("alice"), await amake_room("Staff", staff_only=True)
+    socket = await connect("/chat/stream/", alice)
+    await socket.send_json_to({"command": "join", "room": staff_room.pk})
+    refusal = await socket.receive_json_from()
+    assert refusal == {"error": "ROOM_ACCESS_DENIED", "room": staff_room.pk}
+    assert get_hub().local_count(room_group(staff_room.pk)) == 0
+    assert await group_members(room_group(staff_room.pk)) == set()
