@@ -74,6 +74,8 @@ def _isolated_layer_and_cache(settings):
     settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": run}}
     # Leave notices at once unless a test is about the grace period.
     settings.CHAT_LEAVE_GRACE_SECONDS = 0
+    # Every member-list change is broadcast at once unless a test is about coalescing.
+    settings.CHAT_PRESENCE_COALESCE_SECONDS = 0
     from rooms.presence import reset_local_presence
 
     reset_local_presence()

@@ -16,13 +16,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from typing import Any
 
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from django.conf import settings
 
 from chatapp.websocket import WebsocketConsumer
-from chatapp.websocket.consumers import CLOSE_TOO_SLOW
+from chatapp.websocket.consumers import CLOSE_TOO_SLOW, SERVICE_UNAVAILABLE
 
 from .history import Joined, join_room, missed_messages, store_message
 from .presence import presence
@@ -96,6 +98,17 @@ class ChatConsumer(WebsocketConsumer):
 
     async def send_error(self, code: str, detail: str = "", **extra: Any) -> None:
         await self.send_json({"error": code, **extra})
+
+    async def send_unavailable(self, content: Any) -> None:
+        """The database or Redis is down: SERVICE_UNAVAILABLE with the frame's room and
+        client_id, so the page keeps the message and sends it again."""
+        extra: dict[str, Any] = {}
+        if isinstance(content, dict):
+            if isinstance(content.get("client_id"), str):
+                extra["client_id"] = content["client_id"][:MAX_CLIENT_ID_LENGTH]
+            if isinstance(content.get("room"), int) and not isinstance(content["room"], bool):
+                extra["room"] = content["room"]
+        await self.send_error(SERVICE_UNAVAILABLE, **extra)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         """Called with each decoded frame: route the command, turn refusals into errors."""
@@ -211,7 +224,7 @@ class ChatConsumer(WebsocketConsumer):
         returning = first and await store.take_leaving(room_id, self.user.pk)
         if first and not returning:
             await self.notify(room_id, username, settings.MSG_TYPE_ENTER)
-        await self.broadcast(room_id, await presence_broadcast(room_id))
+        await broadcast_presence(room_id)
 
     async def leave(self, room_id: int, *, reply: bool, explicit: bool) -> None:
         self.joined.pop(room_id, None)
@@ -228,7 +241,7 @@ class ChatConsumer(WebsocketConsumer):
             )
         elif last:
             await self.notify(room_id, username, settings.MSG_TYPE_LEAVE)
-        await self.broadcast(room_id, await presence_broadcast(room_id))
+        await broadcast_presence(room_id)
 
     async def renew_presence(self) -> None:
         """Renew this socket's presence entries until it closes; prune crashed ones."""
@@ -239,7 +252,7 @@ class ChatConsumer(WebsocketConsumer):
                 await store.renew([(r, self.user.pk, self.channel_name) for r in self.joined])
                 for room_id in list(self.joined):
                     if await store.prune(room_id):
-                        await self.broadcast(room_id, await presence_broadcast(room_id))
+                        await broadcast_presence(room_id)
             except Exception:
                 logger.exception("presence heartbeat failed; retrying")
 
@@ -276,7 +289,7 @@ class ChatConsumer(WebsocketConsumer):
             if seq > last + 1 and not await self.fill_gap(room_id, last, seq):
                 return
             self.joined[room_id] = seq
-        await self.send(text_data=event["text"])
+        await self.send_frame(event["text"])
 
     async def fill_gap(self, room_id: int, last: int, seq: int) -> bool:
         """Live events were dropped for this socket (layer queue full): send them from
@@ -309,14 +322,69 @@ class ChatConsumer(WebsocketConsumer):
 
 
 async def presence_event(room_id: int) -> dict[str, Any]:
-    """Who is in the room now, as clients get it."""
+    """Who is in the room now, as clients get it: the count, and the first names
+    (a room of thousands would otherwise send every name on every change)."""
     members = await presence().members(room_id)
-    return {"presence": room_id, "members": members, "count": len(members)}
+    shown = members[: settings.CHAT_PRESENCE_NAMES_LIMIT]
+    return {"presence": room_id, "members": shown, "count": len(members)}
 
 
 async def presence_broadcast(room_id: int) -> dict[str, Any]:
     """The layer event carrying `presence_event` to the room's sockets."""
     return {"type": "chat.event", "room": room_id, "text": encode(await presence_event(room_id))}
+
+
+class PresenceCoalescer:
+    """At most one presence broadcast per room and window from this process.
+
+    Every join and leave changes the member list, and each broadcast goes to the
+    whole room: a thousand sockets joining would be a million deliveries. The
+    first change in a window goes out at once; later ones are merged into one
+    broadcast of the latest state at the window's end.
+    """
+
+    def __init__(self) -> None:
+        self.quiet_until: dict[int, float] = {}
+        self.scheduled: dict[int, asyncio.Task] = {}
+
+    async def broadcast(self, room_id: int) -> None:
+        window = settings.CHAT_PRESENCE_COALESCE_SECONDS
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        if window <= 0 or now >= self.quiet_until.get(room_id, 0):
+            self.quiet_until[room_id] = now + window
+            await self.send(room_id)
+        elif room_id not in self.scheduled:
+            delay = self.quiet_until[room_id] - now
+            self.scheduled[room_id] = loop.create_task(self.send_later(room_id, delay))
+
+    async def send_later(self, room_id: int, delay: float) -> None:
+        await asyncio.sleep(delay)
+        self.scheduled.pop(room_id, None)
+        self.quiet_until[room_id] = asyncio.get_running_loop().time() + (
+            settings.CHAT_PRESENCE_COALESCE_SECONDS
+        )
+        await self.send(room_id)
+
+    async def send(self, room_id: int) -> None:
+        try:
+            await get_channel_layer().group_send(
+                room_group(room_id), await presence_broadcast(room_id)
+            )
+        except Exception:
+            logger.exception("presence broadcast to room %s failed", room_id)
+
+
+_coalescers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+async def broadcast_presence(room_id: int) -> None:
+    """Tell the room who is in it now (coalesced per process, see PresenceCoalescer)."""
+    loop = asyncio.get_running_loop()
+    coalescer = _coalescers.get(loop)
+    if coalescer is None:
+        coalescer = _coalescers[loop] = PresenceCoalescer()
+    await coalescer.broadcast(room_id)
 
 
 async def announce_leave_after_grace(layer, room_id: int, user_id: int, username: str) -> None:
@@ -326,12 +394,10 @@ async def announce_leave_after_grace(layer, room_id: int, user_id: int, username
         store = presence()
         if not await store.take_leaving(room_id, user_id):
             return  # they came back
-        events = []
         if settings.NOTIFY_USERS_ON_ENTER_OR_LEAVE_ROOMS:
-            events.append(room_broadcast(notice_event(room_id, username, settings.MSG_TYPE_LEAVE)))
-        events.append(await presence_broadcast(room_id))
-        for event in events:
+            event = room_broadcast(notice_event(room_id, username, settings.MSG_TYPE_LEAVE))
             await layer.group_send(room_group(room_id), event)
+        await broadcast_presence(room_id)
     except Exception:
         # Only the notice is lost: presence entries expire by themselves.
         logger.exception("could not announce that user %s left room %s", user_id, room_id)

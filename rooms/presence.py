@@ -45,7 +45,10 @@ class RedisPresence:
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None:
-            client = self._clients[loop] = redis.Redis.from_url(self.url)
+            # A blocking pool: when thousands of sockets join at once, commands
+            # wait for a free connection instead of failing ("Too many connections").
+            pool = redis.BlockingConnectionPool.from_url(self.url, max_connections=50, timeout=20)
+            client = self._clients[loop] = redis.Redis(connection_pool=pool)
         return client
 
     def _key(self, room_id: int, suffix: str = "") -> str:

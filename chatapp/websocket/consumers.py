@@ -6,12 +6,16 @@ import asyncio
 import json
 import logging
 from collections import deque
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.sessions import InstanceSessionWrapper
 from django.conf import settings
+from django.db import DatabaseError
+from redis.exceptions import RedisError
 
 from .auth import session_is_valid, user_group
 from .commands import Command, encode_commands
@@ -31,6 +35,11 @@ CLOSE_TOO_MANY_CONNECTIONS = 4429
 # Closed because it fell too far behind (its inbox overflowed): the client
 # reconnects and catches up, so one slow client never holds up the others.
 CLOSE_TOO_SLOW = 4008
+
+# Errors of a service that is down for a while (the database, Redis), not of the
+# request: the client gets SERVICE_UNAVAILABLE and may try again.
+UNAVAILABLE = (DatabaseError, RedisError, ConnectionError)
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 # A login may be re-validated a moment before the view that changed it updates the
 # session (password change); look again after this before closing.
 AUTH_RECHECK_DELAY = 0.3
@@ -77,6 +86,14 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         normalize_perms(perm)  # fail at import time, not at the first connection
         return super().as_asgi(perm=perm, any_perm=any_perm, **initkwargs)
 
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        # Channels' session middleware wraps `send` to save sessions on HTTP
+        # responses; on a websocket it only costs a session lookup per frame.
+        wrapper = getattr(send, "__self__", None)
+        if isinstance(wrapper, InstanceSessionWrapper):
+            send = wrapper.real_send
+        await super().__call__(scope, receive, send)
+
     # Dispatch -----------------------------------------------------------------
 
     async def dispatch(self, message: dict[str, Any]) -> None:
@@ -121,13 +138,34 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
             logger.warning("closing %s: inbox overflowed", self.channel_name)
             asyncio.get_running_loop().create_task(self.inbox_overflowed())
             return
+        if self.inbox_task is None and not self.handling.locked():
+            # Nothing queued and no handler running: handle it right here, in the
+            # hub's step. Usually the handler only writes to the socket and never
+            # waits, and a task per delivery (most of the hub's cost) is saved.
+            self.dispatch_eagerly(event)
+            return
         self.inbox.append(event)
         if self.inbox_task is None:
             self.inbox_task = asyncio.get_running_loop().create_task(self.handle_inbox())
 
-    async def handle_inbox(self) -> None:
+    def dispatch_eagerly(self, event: dict[str, Any]) -> None:
+        """Run the handler until it first waits; if it does, finish it in a task."""
+        handling = self.dispatch(event)
+        try:
+            waiting_on = handling.send(None)
+        except StopIteration:
+            return
+        except Exception:
+            logger.exception("%s failed on a hub event", type(self).__name__)
+            return
+        resume = finish_suspended(handling, waiting_on)
+        self.inbox_task = asyncio.get_running_loop().create_task(self.handle_inbox(resume))
+
+    async def handle_inbox(self, resume: Coroutine[Any, Any, None] | None = None) -> None:
         """Handle queued hub events in order, then end (an idle socket holds no task)."""
         try:
+            if resume is not None:
+                await resume
             while self.inbox and not self.inbox_closed:
                 await self.dispatch(self.inbox.popleft())
         except Exception:
@@ -171,10 +209,11 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
             return
         for group in await self.get_groups():
             await self.hub_join(group)
-        self.groups = list(self.groups)
         if self.user.is_authenticated:
             # So that a logout or password change elsewhere can close this socket.
-            self.groups.append(user_group(self.user.pk))
+            # Through the hub too: connecting and disconnecting then cost no layer
+            # round trip per socket, which matters when thousands reconnect at once.
+            await self.hub_join(user_group(self.user.pk))
         await super().websocket_connect(message)
 
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
@@ -225,13 +264,17 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         except ValueError:
             await self.send_error("BAD_REQUEST", "frame is not JSON")
             return
-        if not await self.has_permission():
-            await self.send_permission_denied()
-            return
         try:
+            if not await self.has_permission():
+                await self.send_permission_denied()
+                return
             await self.receive_json(content)
+        except UNAVAILABLE as error:
+            # The database or Redis is down for a moment: say so, keep the socket.
+            logger.warning("%s: a service is unavailable: %r", type(self).__name__, error)
+            await self.send_unavailable(content)
         except Exception:
-            # A bug or a failing service must not close the socket with 1011.
+            # A bug must not close the socket with 1011.
             logger.exception("%s failed on a client frame", type(self).__name__)
             await self.send_error("SERVER_ERROR", "the server could not handle this message")
 
@@ -251,6 +294,11 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
     async def send_error(self, code: str, detail: str = "") -> None:
         """Called on bad input: tell the client as an error command."""
         await self.channel_send_commands([["error", code, detail]])
+
+    async def send_unavailable(self, content: Any) -> None:
+        """Called when a frame failed because the database or Redis is unreachable;
+        the client may send it again later."""
+        await self.send_error(SERVICE_UNAVAILABLE, "a service is briefly unavailable; try again")
 
     async def send_permission_denied(self) -> None:
         """Tell the client it may not use this socket (the runtime shows it)."""
@@ -294,7 +342,29 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
 
     async def client_commands(self, event: dict[str, Any]) -> None:
         """Called for a `client.commands` event: forward the pre-encoded frame."""
-        await self.send(text_data=event["text"])
+        await self.send_frame(event["text"])
+
+    async def send_frame(self, text: str) -> None:
+        """Send an encoded text frame: the fan-out path, without Channels' layers of send."""
+        await self.base_send({"type": "websocket.send", "text": text})
+
+
+async def finish_suspended(coroutine: Coroutine[Any, Any, None], waiting_on: Any) -> None:
+    """Drive a coroutine started by hand (`send(None)`) that suspended on `waiting_on`
+    (an asyncio future, or None for a bare yield) to its end, inside a task."""
+    try:
+        while True:
+            if waiting_on is None:
+                await asyncio.sleep(0)
+            else:
+                await asyncio.wait([waiting_on])
+            try:
+                waiting_on = coroutine.send(None)
+            except StopIteration:
+                return
+    except asyncio.CancelledError:
+        coroutine.close()  # runs its finally blocks (releases the handling lock)
+        raise
 
 
 def commands_event(commands: list[Command]) -> dict[str, Any]:

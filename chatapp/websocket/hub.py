@@ -92,6 +92,9 @@ class Hub:
         del self.groups[group]
         if entry.pump:
             entry.pump.cancel()
+            if entry.pump is not asyncio.current_task():
+                # Let it finish cancelling (a handler run by this very pump cannot wait).
+                await asyncio.gather(entry.pump, return_exceptions=True)
         if not self.groups and self.refresher:
             self.refresher.cancel()
             self.refresher = None

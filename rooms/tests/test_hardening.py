@@ -201,3 +201,33 @@ def test_fuzzed_frames_get_documented_codes_and_change_nothing(make_user, make_r
         loop.run_until_complete(listener.disconnect())
         loop.close()
         asyncio.set_event_loop(None)
+
+
+async def test_a_database_outage_is_service_unavailable_and_the_socket_stays_open(
+    connect, room, alice, bob, monkeypatch
+):
+    from django.db import OperationalError
+
+    def database_down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    socket = await joined(connect, alice, room)
+    other = await joined(connect, bob, room)
+    await drain(socket)
+    await drain(other)
+    monkeypatch.setattr("rooms.consumers.store_message", database_down)
+    await socket.send_json_to(
+        {"command": "send", "room": room.pk, "message": "later", "client_id": "c1"}
+    )
+    assert await socket.receive_json_from() == {
+        "error": "SERVICE_UNAVAILABLE",
+        "client_id": "c1",
+        "room": room.pk,
+    }
+    assert await other.receive_nothing(timeout=0.2)
+    assert await stored_count() == 0
+    monkeypatch.undo()
+    await socket.send_json_to(
+        {"command": "send", "room": room.pk, "message": "later", "client_id": "c1"}
+    )
+    assert (await socket.receive_json_from())["ack"] == "c1"

@@ -134,6 +134,29 @@ async def test_presence_counts_users_not_sockets(connect, room, alice, bob):
     assert presences(await drain(watcher))[-1] == (["alice", "bob"], 2)
 
 
+async def test_a_burst_of_joins_is_one_presence_update_now_and_one_with_the_latest_state(
+    connect, room, alice, amake_user, settings
+):
+    settings.CHAT_PRESENCE_COALESCE_SECONDS = 0.5
+    watcher = await joined(connect, alice, room)
+    others = [await connect(STREAM, await amake_user(f"user{n}")) for n in range(5)]
+    for socket in others:
+        await socket.send_json_to({"command": "join", "room": room.pk})
+    await asyncio.sleep(0.7)
+    updates = presences(await drain(watcher))
+    assert 1 <= len(updates) <= 2
+    assert updates[-1][1] == 6
+
+
+async def test_presence_names_are_capped_but_the_count_is_exact(
+    connect, room, alice, bob, settings
+):
+    settings.CHAT_PRESENCE_NAMES_LIMIT = 1
+    watcher = await joined(connect, alice, room)
+    await joined(connect, bob, room)
+    assert presences(await drain(watcher))[-1] == (["alice"], 2)
+
+
 async def test_presence_drops_a_user_when_their_last_socket_closes(connect, room, alice, bob):
     watcher = await joined(connect, bob, room)
     tabs = [await joined(connect, alice, room) for _ in range(2)]

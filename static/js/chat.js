@@ -27,7 +27,11 @@ const ERROR_TEXT = {
   MESSAGE_TOO_LONG: "That message is too long.",
   RATE_LIMITED: "You are sending too fast. Wait a moment and try again.",
   SERVER_ERROR: "Something went wrong on the server. Try again.",
+  SERVICE_UNAVAILABLE: "The server is briefly unavailable. Retrying…",
 };
+// Refusals that pass by themselves (the database or Redis is down for a moment):
+// the message stays pending and goes again after a growing delay.
+const RETRY_LATER = new Set(["SERVICE_UNAVAILABLE"]);
 // Refusals that a retry cannot fix: the text goes back into the composer.
 const FINAL_REFUSALS = new Set(["MESSAGE_TOO_LONG", "MESSAGE_EMPTY", "BAD_REQUEST", "ROOM_INVALID", "ROOM_ACCESS_DENIED"]);
 
@@ -301,6 +305,8 @@ function renderPending(clientId) {
       transmit(clientId);
     });
     status.append(" ", retry);
+  } else if (RETRY_LATER.has(item.error)) {
+    status.textContent = ERROR_TEXT[item.error];
   } else {
     status.textContent = "Sending…";
   }
@@ -347,12 +353,25 @@ function onError(error) {
       const textarea = panes.get(item.room)?.el.querySelector("textarea");
       if (textarea && !textarea.value) textarea.value = item.text;
       showComposerError(item.room, text);
+    } else if (RETRY_LATER.has(error.error)) {
+      item.tries = (item.tries || 0) + 1;
+      item.error = error.error;
+      saveState();
+      renderPending(error.client_id);
+      const delay = Math.min(30_000, 500 * 2 ** item.tries);
+      setTimeout(() => transmit(error.client_id), delay);
     } else {
       item.state = "failed";
       item.error = error.error;
       saveState();
       renderPending(error.client_id);
     }
+    return;
+  }
+  if (RETRY_LATER.has(error.error) && error.room != null && wanted.has(error.room)) {
+    // A join (or a resume) that met an outage: ask again shortly.
+    setTimeout(() => wanted.has(error.room) && join(error.room), 2000);
+    if (panes.has(error.room)) showComposerError(error.room, text);
     return;
   }
   if (error.room != null && !panes.has(error.room)) {
@@ -391,6 +410,7 @@ document.addEventListener("ws:message", ({ detail }) => {
   if ("join" in data) {
     const fresh = !panes.has(data.join);
     if (fresh) createPane(data.join, data.title);
+    showComposerError(data.join, ""); // e.g. an outage that has passed
     resendPending(data.join); // after a reconnect or a reload, unacked sends go again
   } else if ("resync" in data) {
     const pane = panes.get(data.resync);
