@@ -40,6 +40,14 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from None
 
 
+def env_float(name: str, default: float) -> float:
+    value = env_str(name)
+    try:
+        return float(value) if value else default
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = env_str(name)
     return [item.strip() for item in value.split(",") if item.strip()] if value else default
@@ -135,23 +143,64 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # BEGIN IMMEDIATE takes the write lock up front, so concurrent sends queue
     # instead of failing with "database is locked" half-way through.
     DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DATABASE_POOL", True
+):
+    # Under ASGI Django's persistent connections leak (a thread per request), so
+    # connections come from psycopg's pool instead: a chat send does not pay for
+    # a new connection. CONN_MAX_AGE must then be 0.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DATABASE_POOL_MIN", 2),
+        "max_size": env_int("DATABASE_POOL_MAX", 10),
+        # While the database is down, give up after this many seconds
+        # (SERVICE_UNAVAILABLE) rather than hold every socket's database work.
+        "timeout": env_int("DATABASE_POOL_TIMEOUT", 5),
+        # (conn_health_checks above makes Django pass the pool a check, so a
+        # connection broken by a database restart is replaced, not handed out.)
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis, when configured, carries both the channel layer and the cache.
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
+    # Both of channels-redis's layers work; `core` is the default by measurement
+    # (README, "Fan-out"): behind the hub a room is one layer member per process,
+    # and core keeps queued messages through short subscriber hiccups.
+    CHANNEL_LAYER_BACKENDS = {
+        "core": "channels_redis.core.RedisChannelLayer",
+        "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+    }
+    CHANNEL_LAYER = env_str("CHANNEL_LAYER", "core")
+    if CHANNEL_LAYER not in CHANNEL_LAYER_BACKENDS:
+        raise ImproperlyConfigured(f"CHANNEL_LAYER must be one of {sorted(CHANNEL_LAYER_BACKENDS)}")
+    # Several Redis hosts shard the layer's channels and groups (consistent hashing).
+    # channels-redis's pool refuses commands beyond max_connections rather than
+    # waiting; a reconnect storm of thousands of sockets needs the headroom.
+    # redis-py 8 times out reads after 5 s by default, exactly as long as the
+    # layer's blocking pops wait: a quiet socket's receive then failed and
+    # closed it. Reads may take longer than a pop; a dead Redis is still noticed.
+    CHANNEL_LAYER_HOSTS = [
+        {
+            "address": url,
+            "max_connections": env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 1000),
+            "socket_timeout": 30,
+        }
+        for url in env_list("CHANNEL_LAYER_REDIS_URLS", [REDIS_URL])
+    ]
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": CHANNEL_LAYER_BACKENDS[CHANNEL_LAYER],
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                "hosts": CHANNEL_LAYER_HOSTS,
                 "prefix": env_str("CHANNEL_LAYER_PREFIX", "chatapp"),
-                # Per-socket queue bound: a socket that cannot keep up loses
-                # live events beyond this and catches up from the database.
-                "capacity": env_int("CHANNEL_LAYER_CAPACITY", 1000),
             },
         }
     }
+    if CHANNEL_LAYER == "core":
+        # Per-channel queue bound (a hub channel per room and process): beyond it
+        # live events are dropped and sockets catch up from the database.
+        CHANNEL_LAYERS["default"]["CONFIG"]["capacity"] = env_int("CHANNEL_LAYER_CAPACITY", 1000)
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -270,6 +319,10 @@ CHAT_PRESENCE_TTL = env_int("CHAT_PRESENCE_TTL", 60)
 CHAT_PRESENCE_HEARTBEAT = env_int("CHAT_PRESENCE_HEARTBEAT", 20)
 # A reconnect within this many seconds says neither "left" nor "joined".
 CHAT_LEAVE_GRACE_SECONDS = env_int("CHAT_LEAVE_GRACE_SECONDS", 5)
+# Member-list broadcasts: at most one per room and process in this window (the
+# latest state wins), and at most this many names in each (the count is exact).
+CHAT_PRESENCE_COALESCE_SECONDS = env_float("CHAT_PRESENCE_COALESCE_SECONDS", 0.25)
+CHAT_PRESENCE_NAMES_LIMIT = env_int("CHAT_PRESENCE_NAMES_LIMIT", 100)
 # At most one "is typing" broadcast per socket and room in this many seconds.
 CHAT_TYPING_INTERVAL = 2
 CHAT_MAX_JOINS_PER_MINUTE = env_int("CHAT_MAX_JOINS_PER_MINUTE", 60)
