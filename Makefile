@@ -11,7 +11,7 @@ DAPHNE_FLAGS := --ping-interval 20 --ping-timeout 30 --websocket_timeout 86400 \
 	--websocket_connect_timeout 10 --websocket-max-message-size 65536 \
 	--websocket-max-frame-size 65536 --application-close-timeout 10
 
-.PHONY: run dev test lint format check e2e install install-dev browser clean
+.PHONY: run dev test lint format check e2e bench soak install install-dev browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,20 @@ test: lint check
 
 e2e: install-dev
 	$(BIN)/python -m pytest e2e $(PYTEST_ARGS)
+
+# Fan-out benchmark (README, "Fan-out"): the rooms consumer beside the Channels tutorial
+# consumer. Redis from BENCH_REDIS_URL or REDIS_URL; database from BENCH_DATABASE_URL.
+$(VENV)/.installed-bench: bench/requirements.txt | $(VENV)/.installed-dev
+	$(BIN)/pip install --quiet -r bench/requirements.txt
+	touch $@
+
+bench: install-dev $(VENV)/.installed-bench
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Soak run (10 minutes unless SOAK_SECONDS): churn, backend sends, seq gaps, RSS, Redis keys.
+SOAK_SECONDS ?= 600
+soak: install-dev $(VENV)/.installed-bench
+	$(BIN)/python -m bench.soak --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles test-db.sqlite3* .pytest_cache .ruff_cache

@@ -130,6 +130,12 @@ class LiveServer:
         self.stop()
         self.start()
 
+    def kill(self) -> None:
+        """`kill -9`: no shutdown, no disconnect handlers, nothing cleaned up."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
     def manage(self, *args: str) -> subprocess.CompletedProcess:
         """Run manage.py in another process with the server's environment (DB, Redis)."""
         return subprocess.run(
@@ -185,7 +191,11 @@ def two_servers(django_db_setup, transactional_db):
 
     redis = PrivateRedis()
     redis.start()
-    env = server_env(connection.settings_dict, redis.url)
+    # Short presence expiry, so a process killed with -9 leaves no ghost for long.
+    env = server_env(connection.settings_dict, redis.url) | {
+        "CHAT_PRESENCE_TTL": "8",
+        "CHAT_PRESENCE_HEARTBEAT": "2",
+    }
     servers = [LiveServer(env), LiveServer(env)]
     for server in servers:
         server.start()

@@ -1,0 +1,1 @@
+"""Fan-out benchmark: the rooms consumer beside the Channels tutorial consumer."""

@@ -1,0 +1,119 @@
+"""Server processes for the benchmark: start one on a free port, read its memory, stop it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = "bench.asgi:application"
+# The websocket limits of the Procfile, on every server.
+MAX_MESSAGE = "65536"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def command(server: str, port: int) -> list[str]:
+    python = sys.executable
+    if server == "daphne":
+        return [
+            python, "-m", "chatapp.serve", "-v", "0", "--bind", "127.0.0.1", "--port", str(port),
+            "--websocket-max-message-size", MAX_MESSAGE, "--websocket-max-frame-size",
+            MAX_MESSAGE, "--websocket_timeout", "86400", APP,
+        ]  # fmt: skip
+    if server == "uvicorn":
+        return [
+            python, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port),
+            "--loop", "uvloop", "--http", "httptools", "--ws", "websockets",
+            "--ws-max-size", MAX_MESSAGE, "--ws-per-message-deflate", "false",
+            "--lifespan", "off", "--no-access-log", "--log-level", "warning", APP,
+        ]  # fmt: skip
+    if server == "granian":
+        return [
+            str(Path(python).parent / "granian"), "--interface", "asgi", "--host",
+            "127.0.0.1", "--port", str(port), "--workers", "1", "--loop", "uvloop",
+            "--no-access-log", "--log-level", "warning", APP,
+        ]  # fmt: skip
+    if server == "raw":
+        return [python, "-m", "bench.raw_server", str(port)]
+    raise ValueError(f"unknown server {server!r}")
+
+
+class Server:
+    def __init__(self, server: str, env: dict[str, str]):
+        self.server = server
+        self.port = free_port()
+        # The server's own output goes to a file: shown only if it fails to start.
+        self.log = tempfile.TemporaryFile(mode="w+")
+        self.process = subprocess.Popen(
+            command(server, self.port),
+            cwd=ROOT,
+            env={**os.environ, **env},
+            start_new_session=True,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        self.wait_until_listening()
+
+    @property
+    def base(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def wait_until_listening(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                self.log.seek(0)
+                output = self.log.read()[-2000:]
+                code = self.process.returncode
+                raise RuntimeError(f"{self.server} exited with {code}:\n{output}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{self.server} did not listen on {self.port}")
+
+    def pids(self) -> list[int]:
+        """The server and every process under it (granian runs its app in a worker)."""
+        found, queue = [], [self.process.pid]
+        while queue:
+            pid = queue.pop()
+            found.append(pid)
+            for task in Path(f"/proc/{pid}/task").glob("*/children"):
+                queue += [int(child) for child in task.read_text().split()]
+        return found
+
+    def rss_bytes(self) -> int:
+        total = 0
+        for pid in self.pids():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        return total
+
+    def kill(self, sig: int = signal.SIGTERM) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+
+    def stop(self) -> None:
+        self.kill()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.kill(signal.SIGKILL)
+            self.process.wait(5)
