@@ -196,8 +196,8 @@ class Bench:
 
     async def part_idle(self) -> None:
         """Server RSS per idle logged-in socket (joined to one room)."""
-        for consumer in ("tutorial", "rooms"):
-            server = Server("daphne", self.env(self.args.layer))
+        for consumer, server_name in self.idle_runs():
+            server = Server(server_name, self.env(self.args.layer))
             target = Target(
                 kind=consumer,
                 bases=[server.base],
@@ -219,7 +219,19 @@ class Bench:
             per_socket = (after - before) / self.args.idle
             result = Result(self.args.idle, 0, 0, 0, 0, 0.0, [])
             note = f"{per_socket / 1024:.1f} KB RSS per idle socket ({after / 2**20:.0f} MB total)"
-            self.add(Row("idle", consumer, "daphne", self.args.layer, 1, result, note))
+            self.add(Row("idle", consumer, server_name, self.args.layer, 1, result, note))
+
+    def idle_runs(self) -> list[tuple[str, str]]:
+        runs = [("tutorial", "daphne"), ("rooms", "daphne")]
+        if self.has_server("uvicorn"):
+            runs += [("tutorial", "uvicorn"), ("rooms", "uvicorn")]
+        return runs
+
+    @staticmethod
+    def has_server(name: str) -> bool:
+        import importlib.util
+
+        return importlib.util.find_spec(name) is not None
 
     # Output -------------------------------------------------------------------------
 

@@ -17,14 +17,14 @@ import asyncio
 import logging
 import time
 import weakref
-from typing import Any
+from typing import Any, TypeVar
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
 from chatapp.websocket import WebsocketConsumer
-from chatapp.websocket.consumers import CLOSE_TOO_SLOW, SERVICE_UNAVAILABLE
+from chatapp.websocket.consumers import CLOSE_TOO_SLOW, SERVICE_UNAVAILABLE, spawn
 
 from .history import Joined, join_room, missed_messages, store_message
 from .presence import presence
@@ -48,6 +48,7 @@ MAX_CLIENT_ID_LENGTH = 64
 MAX_ID = 2**63 - 1  # the database's integer range
 
 visible_room_ids = database_sync_to_async(visible_room_ids_sync)
+T = TypeVar("T")
 
 
 def max_frame_length() -> int:
@@ -73,18 +74,16 @@ class ChatConsumer(WebsocketConsumer):
         super().__init__(*args, **kwargs)
         self.joined: dict[int, int] = {}  # room id -> highest seq sent to this socket
         self.typing_sent: dict[int, float] = {}
-        self.heartbeat: asyncio.Task | None = None
 
     async def connect(self) -> None:
         """Called after the permission check: accept; rooms are joined by command."""
         await self.accept()
         if self.user.is_authenticated:
-            self.heartbeat = asyncio.create_task(self.renew_presence())
+            per_loop(PresenceHeartbeat).add(self)
 
     async def disconnect(self, code: int) -> None:
         """Called when the socket closes: leave every joined room."""
-        if self.heartbeat:
-            self.heartbeat.cancel()
+        per_loop(PresenceHeartbeat).discard(self)
         for room_id in list(self.joined):
             await self.leave(room_id, reply=False, explicit=False)
 
@@ -236,25 +235,10 @@ class ChatConsumer(WebsocketConsumer):
         username = self.user.get_username()
         if last and not explicit and settings.CHAT_LEAVE_GRACE_SECONDS > 0:
             await store.mark_leaving(room_id, self.user.pk)
-            asyncio.get_running_loop().create_task(
-                announce_leave_after_grace(self.channel_layer, room_id, self.user.pk, username)
-            )
+            spawn(announce_leave_after_grace(self.channel_layer, room_id, self.user.pk, username))
         elif last:
             await self.notify(room_id, username, settings.MSG_TYPE_LEAVE)
         await broadcast_presence(room_id)
-
-    async def renew_presence(self) -> None:
-        """Renew this socket's presence entries until it closes; prune crashed ones."""
-        while True:
-            await asyncio.sleep(settings.CHAT_PRESENCE_HEARTBEAT)
-            try:
-                store = presence()
-                await store.renew([(r, self.user.pk, self.channel_name) for r in self.joined])
-                for room_id in list(self.joined):
-                    if await store.prune(room_id):
-                        await broadcast_presence(room_id)
-            except Exception:
-                logger.exception("presence heartbeat failed; retrying")
 
     async def notify(self, room_id: int, username: str, msg_type: int) -> None:
         if settings.NOTIFY_USERS_ON_ENTER_OR_LEAVE_ROOMS:
@@ -375,16 +359,59 @@ class PresenceCoalescer:
             logger.exception("presence broadcast to room %s failed", room_id)
 
 
-_coalescers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+class PresenceHeartbeat:
+    """Renews the presence entries of every socket of this process, in one pipeline
+    per beat (not a task and a round trip per socket), and prunes the entries of
+    processes that died without saying so."""
+
+    def __init__(self) -> None:
+        self.sockets: set[ChatConsumer] = set()
+        self.task: asyncio.Task | None = None
+
+    def add(self, socket: ChatConsumer) -> None:
+        self.sockets.add(socket)
+        if self.task is None:
+            self.task = asyncio.get_running_loop().create_task(self.beat())
+
+    def discard(self, socket: ChatConsumer) -> None:
+        self.sockets.discard(socket)
+        if not self.sockets and self.task is not None:
+            self.task.cancel()
+            self.task = None
+
+    async def beat(self) -> None:
+        while True:
+            await asyncio.sleep(settings.CHAT_PRESENCE_HEARTBEAT)
+            try:
+                entries = [
+                    (room_id, socket.user.pk, socket.channel_name)
+                    for socket in list(self.sockets)
+                    for room_id in socket.joined
+                ]
+                store = presence()
+                if entries:
+                    await store.renew(entries)
+                for room_id in {entry[0] for entry in entries}:
+                    if await store.prune(room_id):
+                        await broadcast_presence(room_id)
+            except Exception:
+                logger.exception("presence heartbeat failed; retrying")
+
+
+_per_loop: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def per_loop(kind: type[T]) -> T:
+    """This event loop's (this process's) one instance of `kind`."""
+    instances = _per_loop.setdefault(asyncio.get_running_loop(), {})
+    if kind not in instances:
+        instances[kind] = kind()
+    return instances[kind]
 
 
 async def broadcast_presence(room_id: int) -> None:
     """Tell the room who is in it now (coalesced per process, see PresenceCoalescer)."""
-    loop = asyncio.get_running_loop()
-    coalescer = _coalescers.get(loop)
-    if coalescer is None:
-        coalescer = _coalescers[loop] = PresenceCoalescer()
-    await coalescer.broadcast(room_id)
+    await per_loop(PresenceCoalescer).broadcast(room_id)
 
 
 async def announce_leave_after_grace(layer, room_id: int, user_id: int, username: str) -> None:

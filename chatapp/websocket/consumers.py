@@ -68,7 +68,7 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         self.perms = normalize_perms(perm)
         self.any_perm = any_perm
         self.hub_groups: set[str] = set()
-        self.inbox: deque[dict[str, Any]] = deque()
+        self.inbox: deque[dict[str, Any]] | None = None  # made when first needed
         self.inbox_task: asyncio.Task | None = None
         self.inbox_closed = False
         # Hub events are handled in their own task; this keeps every handler
@@ -130,13 +130,13 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         """Called by the hub for each event of a joined group: queue it, never block."""
         if self.inbox_closed:
             return
-        if len(self.inbox) >= settings.WEBSOCKET_INBOX_SIZE:
+        if self.inbox is not None and len(self.inbox) >= settings.WEBSOCKET_INBOX_SIZE:
             # This client does not keep up. Close it rather than buffer without bound;
             # it reconnects and catches up from the record.
             self.inbox_closed = True
-            self.inbox.clear()
+            self.inbox = None
             logger.warning("closing %s: inbox overflowed", self.channel_name)
-            asyncio.get_running_loop().create_task(self.inbox_overflowed())
+            spawn(self.inbox_overflowed())
             return
         if self.inbox_task is None and not self.handling.locked():
             # Nothing queued and no handler running: handle it right here, in the
@@ -144,6 +144,8 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
             # waits, and a task per delivery (most of the hub's cost) is saved.
             self.dispatch_eagerly(event)
             return
+        if self.inbox is None:
+            self.inbox = deque()
         self.inbox.append(event)
         if self.inbox_task is None:
             self.inbox_task = asyncio.get_running_loop().create_task(self.handle_inbox())
@@ -187,7 +189,7 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
     async def leave_hub(self) -> None:
         """Leave every hub group and drop what is queued (at disconnect)."""
         self.inbox_closed = True
-        self.inbox.clear()
+        self.inbox = None
         for group in list(self.hub_groups):
             await self.hub_leave(group)
 
@@ -347,6 +349,18 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
     async def send_frame(self, text: str) -> None:
         """Send an encoded text frame: the fan-out path, without Channels' layers of send."""
         await self.base_send({"type": "websocket.send", "text": text})
+
+
+_background: set[asyncio.Task] = set()
+
+
+def spawn(coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task:
+    """Run `coroutine` in a task nobody awaits, kept referenced until it ends
+    (the event loop itself only holds tasks weakly)."""
+    task = asyncio.get_running_loop().create_task(coroutine)
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+    return task
 
 
 async def finish_suspended(coroutine: Coroutine[Any, Any, None], waiting_on: Any) -> None:
