@@ -71,8 +71,9 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         self.inbox: deque[dict[str, Any]] | None = None  # made when first needed
         self.inbox_task: asyncio.Task | None = None
         self.inbox_closed = False
-        # Hub events are handled in their own task; this keeps every handler
-        # serial, as if all events came through the consumer's one queue.
+        # Hub events are handled in the hub's step or in a task of their own, beside
+        # the consumer's main loop; this keeps every handler serial, as if all
+        # events came through the consumer's one queue.
         self.handling = asyncio.Lock()
 
     @classmethod

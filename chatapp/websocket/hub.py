@@ -33,6 +33,9 @@ REFRESH_SECONDS = 3600.0
 # Backoff while the layer is failing.
 RETRY_MIN_SECONDS = 0.2
 RETRY_MAX_SECONDS = 5.0
+# A subscription the layer does not take within this (Redis down) fails, and the
+# command that asked for it is answered SERVICE_UNAVAILABLE.
+SUBSCRIBE_TIMEOUT_SECONDS = 5.0
 
 # The event type subscribers get after the hub lost its layer subscription and
 # got it back: events sent in between never arrived.
@@ -74,11 +77,13 @@ class Hub:
         else:
             entry.members.add(subscriber)
         try:
-            # Shielded: a socket that closes while waiting must not cancel the
-            # pump's start-up for the other sockets waiting on it.
-            await asyncio.shield(entry.ready)
-        except BaseException:
+            # Shielded: a socket that gives up waiting must not cancel the pump's
+            # start-up for the other sockets waiting on it.
+            await asyncio.wait_for(asyncio.shield(entry.ready), SUBSCRIBE_TIMEOUT_SECONDS)
+        except BaseException as error:
             await self.unsubscribe(group, subscriber)
+            if isinstance(error, TimeoutError):
+                raise ConnectionError(f"the channel layer did not take group {group}") from error
             raise
 
     async def unsubscribe(self, group: str, subscriber: Subscriber) -> None:
