@@ -106,6 +106,11 @@ class Server:
                     total += int(line.split()[1]) * 1024
         return total
 
+    def output(self) -> str:
+        """What the server printed (warnings and errors: the benchmark logs at WARNING)."""
+        self.log.seek(0)
+        return self.log.read()
+
     def kill(self, sig: int = signal.SIGTERM) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, sig)

@@ -36,6 +36,7 @@ class Member:
         self.last: int | None = None
         self.ws = None
         self.reader: asyncio.Task | None = None
+        self.closing = False
 
     async def connect(self) -> None:
         soak = self.soak
@@ -80,13 +81,27 @@ class Member:
                 if text.startswith("S|"):
                     soak.latencies.append((time.time() - float(text.split("|")[1])) * 1000)
         except Exception:
-            pass  # closed: the reconnect loop or the end of the run
+            pass
+        if not self.closing and not soak.ending:
+            # The server closed it: say why, and come back as the page would.
+            code = ws.close_code
+            soak.drops[code] = soak.drops.get(code, 0) + 1
+            soak.rejoining.add(asyncio.create_task(self.reconnect_later()))
+
+    async def reconnect_later(self) -> None:
+        await asyncio.sleep(0.5)
+        try:
+            await self.connect()
+        except Exception as error:
+            print(f"socket {self.index} could not reconnect: {error!r}", flush=True)
 
     async def close(self) -> None:
+        self.closing = True
         if self.ws is not None:
             await self.ws.close()
         if self.reader is not None:
             await asyncio.gather(self.reader, return_exceptions=True)
+        self.closing = False
 
 
 class Soak:
@@ -96,9 +111,12 @@ class Soak:
         self.bench = Bench(bench_args)
         self.layer = self.bench.layers()[0]
         self.deliveries = self.gaps = self.repeats = self.resyncs = self.reconnects = 0
-        self.sent = self.backend_sent = 0
+        self.sent = self.backend_sent = self.send_failures = 0
         self.latencies: list[float] = []
         self.servers: list[Server] = []
+        self.drops: dict[int | None, int] = {}  # close code -> sockets the server closed
+        self.ending = False
+        self.rejoining: set[asyncio.Task] = set()
 
     def redis_keys(self) -> int | str:
         if not self.bench.redis_url:
@@ -156,17 +174,21 @@ class Soak:
             await asyncio.gather(*tasks)
             await asyncio.sleep(3)  # the last deliveries
             self.report("end", started)
+            self.ending = True
             await asyncio.gather(*(m.close() for m in members))
         finally:
             for server in self.servers:
                 server.stop()
             self.bench.cleanup_redis()
         bad = self.gaps + self.repeats
+        print(f"sends failed on a closed socket: {self.send_failures}")
         print(f"sequence gaps: {self.gaps}, repeats: {self.repeats}", flush=True)
+        print(f"closed by the server (close code: sockets): {self.drops or 'none'}", flush=True)
         return 1 if bad else 0
 
     async def send_loop(self, senders: list[Member], deadline: float) -> None:
-        """Open loop: `rate` messages per second in all, from random sockets."""
+        """Open loop: `rate` messages per second in all, from random sockets (a send
+        on a socket that is reconnecting is counted as failed, not retried)."""
         interval = 1 / self.args.rate
         next_at = time.monotonic()
         while next_at < deadline:
@@ -177,7 +199,7 @@ class Soak:
                 await member.ws.send(json.dumps(frame))
                 self.sent += 1
             except Exception:
-                pass
+                self.send_failures += 1
             next_at += interval
 
     async def backend_loop(self, rooms: list[int], deadline: float) -> None:

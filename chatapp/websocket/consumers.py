@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 from collections import deque
@@ -152,17 +153,25 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
             self.inbox_task = asyncio.get_running_loop().create_task(self.handle_inbox())
 
     def dispatch_eagerly(self, event: dict[str, Any]) -> None:
-        """Run the handler until it first waits; if it does, finish it in a task."""
+        """Run the handler until it first waits; if it does, finish it in a task.
+
+        It runs in a context of its own, as a task would, and the task that finishes
+        it gets that same context: context variables set on the way (asgiref marks
+        a running database call in one) must not leak into the hub's context.
+        """
+        context = contextvars.copy_context()
         handling = self.dispatch(event)
         try:
-            waiting_on = handling.send(None)
+            waiting_on = context.run(handling.send, None)
         except StopIteration:
             return
         except Exception:
             logger.exception("%s failed on a hub event", type(self).__name__)
             return
         resume = finish_suspended(handling, waiting_on)
-        self.inbox_task = asyncio.get_running_loop().create_task(self.handle_inbox(resume))
+        self.inbox_task = asyncio.get_running_loop().create_task(
+            self.handle_inbox(resume), context=context
+        )
 
     async def handle_inbox(self, resume: Coroutine[Any, Any, None] | None = None) -> None:
         """Handle queued hub events in order, then end (an idle socket holds no task)."""

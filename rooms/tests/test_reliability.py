@@ -86,6 +86,18 @@ async def test_live_gap_is_filled_from_the_database(connect, room, alice):
     assert seqs(await drain(socket)) == [1, 2, 3, 4, 5]
 
 
+async def test_every_later_gap_is_filled_too(connect, room, alice):
+    """Gap fills run database work from the hub's step; the second must work like the
+    first (a context leaked from the first once made every later one fail)."""
+    socket = await joined(connect, alice, room)
+    for start in (1, 4, 7):
+        await post(room, alice, 3, start=start)  # the layer "dropped" all but the last
+        latest = await sync_to_async(Message.objects.get)(room=room, seq=start + 2)
+        event = room_broadcast(await sync_to_async(message_event)(latest))
+        await get_channel_layer().group_send(room_group(room.pk), event)
+        assert seqs(await drain(socket)) == [start, start + 1, start + 2]
+
+
 async def test_socket_too_far_behind_is_closed_with_4008(connect, room, alice, settings):
     settings.CHAT_GAP_FILL_LIMIT = 2
     socket = await joined(connect, alice, room)
