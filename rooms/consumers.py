@@ -57,6 +57,13 @@ def max_frame_length() -> int:
     return settings.CHAT_MAX_MESSAGE_LENGTH * 6 + 512
 
 
+def echoed_client_id(content: Any) -> dict[str, Any]:
+    """The frame's client_id (cut to size) for the answer, so the page can match it."""
+    if isinstance(content, dict) and isinstance(content.get("client_id"), str):
+        return {"client_id": content["client_id"][:MAX_CLIENT_ID_LENGTH]}
+    return {}
+
+
 def _int_field(content: dict[str, Any], name: str, *, required: bool = True) -> int | None:
     """An integer field of a client frame (bools are not integers here)."""
     value = content.get(name)
@@ -101,22 +108,18 @@ class ChatConsumer(WebsocketConsumer):
     async def send_unavailable(self, content: Any) -> None:
         """The database or Redis is down: SERVICE_UNAVAILABLE with the frame's room and
         client_id, so the page keeps the message and sends it again."""
-        extra: dict[str, Any] = {}
+        extra = echoed_client_id(content)
         if isinstance(content, dict):
-            if isinstance(content.get("client_id"), str):
-                extra["client_id"] = content["client_id"][:MAX_CLIENT_ID_LENGTH]
             if isinstance(content.get("room"), int) and not isinstance(content["room"], bool):
                 extra["room"] = content["room"]
         await self.send_error(SERVICE_UNAVAILABLE, **extra)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         """Called with each decoded frame: route the command, turn refusals into errors."""
-        extra: dict[str, Any] = {}
+        extra = echoed_client_id(content)
         try:
             if not isinstance(content, dict):
                 raise ChatError(BAD_REQUEST)
-            if isinstance(content.get("client_id"), str):
-                extra["client_id"] = content["client_id"][:MAX_CLIENT_ID_LENGTH]
             if not self.user.is_authenticated:
                 raise ChatError(USER_HAS_TO_LOGIN)
             command = content.get("command")
@@ -270,39 +273,34 @@ class ChatConsumer(WebsocketConsumer):
             last = self.joined[room_id]
             if seq <= last:
                 return  # already sent (history and live overlap)
-            if seq > last + 1 and not await self.fill_gap(room_id, last, seq):
+            # Live events were dropped for this socket (layer queue full): send them
+            # from the database first, or close it (4008) if it is too far behind.
+            if seq > last + 1 and not await self.catch_up(room_id, last, seq):
                 return
             self.joined[room_id] = seq
         await self.send_frame(event["text"])
-
-    async def fill_gap(self, room_id: int, last: int, seq: int) -> bool:
-        """Live events were dropped for this socket (layer queue full): send them from
-        the database, or close it (4008) if it is too far behind to catch up live."""
-        if seq - last - 1 > settings.CHAT_GAP_FILL_LIMIT:
-            logger.warning(
-                "socket %s is %s events behind in room %s", self.channel_name, seq - last, room_id
-            )
-            await self.close(code=CLOSE_TOO_SLOW)
-            self.joined.clear()  # deliver nothing more; the client resumes with since
-            return False
-        for missed in await database_sync_to_async(missed_messages)(room_id, last, seq):
-            await self.send(text_data=encode(missed))
-        return True
 
     async def hub_recovered(self, event: dict[str, Any]) -> None:
         """Called when this process's subscription to a room came back (e.g. Redis
         restarted): send what was stored meanwhile, or close (4008) to resume."""
         for room_id, last in list(self.joined.items()):
-            if room_group(room_id) != event["group"]:
-                continue
-            missed = await database_sync_to_async(missed_messages)(room_id, last, MAX_ID)
-            if len(missed) > settings.CHAT_GAP_FILL_LIMIT:
-                await self.close(code=CLOSE_TOO_SLOW)
-                self.joined.clear()
-                return
-            for message in missed:
-                await self.send(text_data=encode(message))
-                self.joined[room_id] = message["seq"]
+            if room_group(room_id) == event["group"]:
+                await self.catch_up(room_id, last, MAX_ID)
+
+    async def catch_up(self, room_id: int, after: int, before: int) -> bool:
+        """Send the stored messages with after < seq < before; if there are more than
+        CHAT_GAP_FILL_LIMIT, close with 4008 instead (the client resumes with since)."""
+        limit = settings.CHAT_GAP_FILL_LIMIT
+        missed = await database_sync_to_async(missed_messages)(room_id, after, before, limit + 1)
+        if len(missed) > limit:
+            logger.warning("socket %s is too far behind in room %s", self.channel_name, room_id)
+            await self.close(code=CLOSE_TOO_SLOW)
+            self.joined.clear()  # deliver nothing more
+            return False
+        for message in missed:
+            await self.send_frame(encode(message))
+            self.joined[room_id] = message["seq"]
+        return True
 
 
 async def presence_event(room_id: int) -> dict[str, Any]:

@@ -58,12 +58,15 @@ def join_room(user_id: int, room_id: int, since: int | None) -> Joined:
     )
 
 
-def missed_messages(room_id: int, after: int, before: int) -> list[dict[str, Any]]:
-    """The stored messages with after < seq < before, in order (a gap in live delivery)."""
+def missed_messages(
+    room_id: int, after: int, before: int, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """The stored messages with after < seq < before, in order (a gap in live delivery);
+    at most `limit` of them."""
     missed = (
         Message.objects.select_related("author")
         .filter(room_id=room_id, seq__gt=after, seq__lt=before)
-        .order_by("seq")
+        .order_by("seq")[:limit]
     )
     return [message_event(m) for m in missed]
 
