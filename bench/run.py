@@ -107,6 +107,16 @@ class Bench:
 
     # One measurement ----------------------------------------------------------------
 
+    async def target(self, consumer: str, servers: list[Server]) -> Target:
+        """A fresh room (or tutorial room name) on these servers, logged in unless raw."""
+        return Target(
+            kind=consumer,
+            bases=[s.base for s in servers],
+            room_id=await self.new_room() if consumer == "rooms" else 0,
+            room_name=uuid.uuid4().hex[:8],
+            cookies=self.cookies if consumer != "raw" else [],
+        )
+
     async def measure(
         self,
         consumer: str,
@@ -115,17 +125,10 @@ class Bench:
         sockets: int,
         action: str,
         processes: int = 1,
-    ) -> tuple[Result, list[Server]]:
+    ) -> Result:
         env = self.env(layer)
         servers = [Server(server, env) for _ in range(processes)]
-        target = Target(
-            kind=consumer,
-            bases=[s.base for s in servers],
-            room_id=await self.new_room() if consumer == "rooms" else 0,
-            room_name=uuid.uuid4().hex[:8],
-            cookies=self.cookies if consumer != "raw" else [],
-        )
-        load = Load(target)
+        load = Load(await self.target(consumer, servers))
         try:
             await load.open(sockets)
             await load.quiet(1.0 if sockets >= 500 else 0.3)
@@ -135,7 +138,7 @@ class Bench:
                 result = await load.steady(self.args.rate, self.args.seconds)
             else:
                 raise ValueError(action)
-            return result, servers
+            return result
         finally:
             await load.close()
             for s in servers:
@@ -152,7 +155,7 @@ class Bench:
         """The tutorial consumer, then the site's, on daphne."""
         server = "daphne"
         for consumer in ("tutorial", "rooms"):
-            result, _ = await self.measure(consumer, server, layer, sockets, action, processes)
+            result = await self.measure(consumer, server, layer, sockets, action, processes)
             self.add(Row(part, consumer, server, layer, processes, result))
 
     def add(self, row: Row) -> None:
@@ -179,12 +182,12 @@ class Bench:
             for server in ("uvicorn", "granian"):
                 try:
                     layer = self.args.layer
-                    result, _ = await self.measure("rooms", server, layer, sockets, "burst")
+                    result = await self.measure("rooms", server, layer, sockets, "burst")
                 except Exception as error:  # a server that will not run is reported
                     print(f"{server}: could not run ({error})", flush=True)
                     continue
                 self.add(Row("servers", "rooms", server, self.args.layer, 1, result))
-            result, _ = await self.measure("raw", "raw", "none", sockets, "burst")
+            result = await self.measure("raw", "raw", "none", sockets, "burst")
             self.add(Row("servers", "raw", "websockets", "none", 1, result))
 
     async def part_two(self) -> None:
@@ -198,14 +201,7 @@ class Bench:
         """Server RSS per idle logged-in socket (joined to one room)."""
         for consumer, server_name in self.idle_runs():
             server = Server(server_name, self.env(self.args.layer))
-            target = Target(
-                kind=consumer,
-                bases=[server.base],
-                room_id=await self.new_room() if consumer == "rooms" else 0,
-                room_name=uuid.uuid4().hex[:8],
-                cookies=self.cookies,
-            )
-            load = Load(target)
+            load = Load(await self.target(consumer, [server]))
             try:
                 await load.open(100)  # warm up: imports, caches, pools
                 await load.quiet(2.0)
