@@ -16,8 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import weakref
-from typing import Any, TypeVar
+from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
@@ -25,6 +24,7 @@ from django.conf import settings
 
 from chatapp.websocket import WebsocketConsumer
 from chatapp.websocket.consumers import CLOSE_TOO_SLOW, SERVICE_UNAVAILABLE, spawn
+from chatapp.websocket.hub import per_loop
 
 from .history import Joined, join_room, missed_messages, store_message
 from .presence import presence
@@ -48,7 +48,6 @@ MAX_CLIENT_ID_LENGTH = 64
 MAX_ID = 2**63 - 1  # the database's integer range
 
 visible_room_ids = database_sync_to_async(visible_room_ids_sync)
-T = TypeVar("T")
 
 
 def max_frame_length() -> int:
@@ -394,17 +393,6 @@ class PresenceHeartbeat:
                         await broadcast_presence(room_id)
             except Exception:
                 logger.exception("presence heartbeat failed; retrying")
-
-
-_per_loop: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def per_loop(kind: type[T]) -> T:
-    """This event loop's (this process's) one instance of `kind`."""
-    instances = _per_loop.setdefault(asyncio.get_running_loop(), {})
-    if kind not in instances:
-        instances[kind] = kind()
-    return instances[kind]
 
 
 async def broadcast_presence(room_id: int) -> None:

@@ -1,8 +1,10 @@
 """Closing sockets whose login ended: logout, password change, deactivation.
 
-Every authenticated socket joins its user's group. When something may have
-ended a login, an `auth.changed` event goes to that group and each socket
-checks its own session again (see WebsocketConsumer.auth_changed).
+When something may have ended a login, an `auth.changed` event naming the user
+goes to one group, AUTH_GROUP. Each process takes it once through its hub and
+hands it to that user's sockets, which check their own session again (see
+WebsocketConsumer.auth_changed). A group per user would cost each process a
+layer subscription and a receive loop for every user connected to it.
 """
 
 from __future__ import annotations
@@ -15,12 +17,36 @@ from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.utils.crypto import constant_time_compare
 
+from .hub import Subscriber, get_hub
+
 logger = logging.getLogger(__name__)
 
 
-def user_group(user_id: int) -> str:
-    """The group of every socket of one user."""
-    return f"user.{user_id}"
+AUTH_GROUP = "auth.changes"
+
+
+class UserSockets:
+    """This event loop's logged-in sockets by user, fed by one hub subscription."""
+
+    def __init__(self) -> None:
+        self.by_user: dict[int, set[Subscriber]] = {}
+
+    async def add(self, user_id: int, socket: Subscriber) -> None:
+        """Hand `socket` its user's auth events from when this returns on."""
+        # The first call subscribes the process; later ones return at once.
+        await get_hub().subscribe(AUTH_GROUP, self)
+        self.by_user.setdefault(user_id, set()).add(socket)
+
+    def discard(self, user_id: int, socket: Subscriber) -> None:
+        sockets = self.by_user.get(user_id)
+        if sockets is not None:
+            sockets.discard(socket)
+            if not sockets:
+                del self.by_user[user_id]
+
+    def hub_deliver(self, event: dict[str, Any]) -> None:
+        for socket in list(self.by_user.get(event.get("user"), ())):
+            socket.hub_deliver(event)
 
 
 def session_is_valid(session_key: str | None, user_id: int) -> bool:
@@ -44,11 +70,11 @@ def notify_auth_changed(user_id: int, *, ended_session: str | None = None) -> No
     """Tell the user's sockets to check their login (sync; from signals and views)."""
     from .backend import group_send
 
-    event: dict[str, Any] = {"type": "auth.changed"}
+    event: dict[str, Any] = {"type": "auth.changed", "user": user_id}
     if ended_session:
         event["session_key"] = ended_session
     try:
-        group_send(user_group(user_id), event)
+        group_send(AUTH_GROUP, event)
     except Exception:
         # The sockets still re-check on their next message; never fail the request.
         logger.exception("could not notify the sockets of user %s", user_id)

@@ -6,21 +6,24 @@ import asyncio
 import contextvars
 import json
 import logging
+import uuid
 from collections import deque
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import AcceptConnection, DenyConnection, StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
 from channels.sessions import InstanceSessionWrapper
 from django.conf import settings
 from django.db import DatabaseError
 from redis.exceptions import RedisError
 
-from .auth import session_is_valid, user_group
+from .auth import UserSockets, session_is_valid
 from .commands import Command, encode_commands
-from .hub import get_hub
+from .hub import get_hub, per_loop
 from .permissions import PermSpec, fresh_user, normalize_perms, user_passes
 from .security import awithin_rate, client_ip
 
@@ -46,6 +49,8 @@ SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 AUTH_RECHECK_DELAY = 0.3
 
 _REQUIRED = object()
+# The channel name of a socket without a layer channel (see `layer_channel`).
+LOCAL_CHANNEL_PREFIX = "socket!"
 
 
 class WebsocketConsumer(AsyncJsonWebsocketConsumer):
@@ -54,11 +59,20 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
     Subclasses override `receive_callback(*args)` for callback frames
     (`{"args": [...]}`) or `receive_json(content)` for a protocol of their own.
 
-    Groups joined with `hub_join()` are received through this process's hub
-    (one layer subscription per group per process, see hub.py) into a bounded
-    inbox; `self.groups` are joined per socket, the usual Channels way.
-    Handlers run one at a time either way, in the order events arrive.
+    Groups (`self.groups`, `get_groups()`, `hub_join()`) are received through
+    this process's hub (one layer subscription per group per process, see
+    hub.py) into a bounded inbox. Handlers run one at a time, in the order
+    events arrive.
     """
+
+    # Whether the socket has a channel of its own on the channel layer, so that
+    # other processes can `channel_layer.send(consumer.channel_name, ...)` to it.
+    # Off by default: everything the site sends goes to groups, and a receiving
+    # channel per socket costs every idle socket a receive loop (tasks, futures, a
+    # queue); channels-redis also keeps a buffer for each channel whose receive was
+    # cancelled while it held the layer's read, so a server with reconnecting
+    # sockets grows. Without one, `channel_name` is still unique (logs, presence).
+    layer_channel = False
 
     perms: tuple[str, ...] | None
     any_perm: bool
@@ -69,6 +83,7 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         self.perms = normalize_perms(perm)
         self.any_perm = any_perm
         self.hub_groups: set[str] = set()
+        self.auth_user_id: int | None = None  # set while in UserSockets
         self.inbox: deque[dict[str, Any]] | None = None  # made when first needed
         self.inbox_task: asyncio.Task | None = None
         self.inbox_closed = False
@@ -94,7 +109,18 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         wrapper = getattr(send, "__self__", None)
         if isinstance(wrapper, InstanceSessionWrapper):
             send = wrapper.real_send
-        await super().__call__(scope, receive, send)
+        if self.layer_channel:
+            await super().__call__(scope, receive, send)
+            return
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.channel_name = f"{LOCAL_CHANNEL_PREFIX}{uuid.uuid4().hex}"
+        self.base_send = send
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
 
     # Dispatch -----------------------------------------------------------------
 
@@ -184,7 +210,9 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
             logger.exception("%s failed on a hub event", type(self).__name__)
         finally:
             self.inbox_task = None
-        if self.inbox and not self.inbox_closed:
+        if not self.inbox:
+            self.inbox = None  # an idle socket keeps no empty queue either
+        elif not self.inbox_closed:
             self.inbox_task = asyncio.get_running_loop().create_task(self.handle_inbox())
 
     async def inbox_overflowed(self) -> None:
@@ -200,6 +228,8 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         """Leave every hub group and drop what is queued (at disconnect)."""
         self.inbox_closed = True
         self.inbox = None
+        if self.auth_user_id is not None:
+            per_loop(UserSockets).discard(self.auth_user_id, self)
         for group in list(self.hub_groups):
             await self.hub_leave(group)
 
@@ -219,19 +249,28 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
             await self.send_permission_denied()
             await self.close(code=CLOSE_PERMISSION_DENIED)
             return
-        for group in await self.get_groups():
+        for group in [*self.groups, *await self.get_groups()]:
             await self.hub_join(group)
         if self.user.is_authenticated:
             # So that a logout or password change elsewhere can close this socket.
-            # Through the hub too: connecting and disconnecting then cost no layer
-            # round trip per socket, which matters when thousands reconnect at once.
-            await self.hub_join(user_group(self.user.pk))
-        await super().websocket_connect(message)
+            self.auth_user_id = self.user.pk
+            await per_loop(UserSockets).add(self.auth_user_id, self)
+        try:
+            await self.connect()
+        except AcceptConnection:
+            await self.accept()
+        except DenyConnection:
+            await self.close()
 
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
-        """Called when the socket closes: leave the hub before the subclass's disconnect."""
+        """Called when the socket closes: leave the hub, then the subclass's disconnect.
+
+        (Channels' own version also hops to a thread to close database connections;
+        database_sync_to_async already does that around each piece of ORM work.)
+        """
         await self.leave_hub()
-        await super().websocket_disconnect(message)
+        await self.disconnect(message["code"])
+        raise StopConsumer()
 
     async def connection_allowed(self) -> bool:
         """Called first at connect: connection attempts per client IP and per user and minute."""
@@ -317,8 +356,11 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_send_commands([["permission_denied", self.scope.get("path", "")]])
 
     async def channel_send(self, event: dict[str, Any]) -> None:
-        """Send a layer event to this socket's own channel (handled like a group event)."""
-        await self.channel_layer.send(self.channel_name, event)
+        """Queue an event for this socket's own handlers (handled like a group event)."""
+        if self.layer_channel:
+            await self.channel_layer.send(self.channel_name, event)
+        else:
+            self.hub_deliver(event)
 
     async def group_send(self, group: str, event: dict[str, Any]) -> None:
         """Send a layer event to every socket of `group`."""

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from channels.layers import get_channel_layer
 
@@ -37,6 +37,8 @@ RETRY_MAX_SECONDS = 5.0
 # command that asked for it is answered SERVICE_UNAVAILABLE.
 SUBSCRIBE_TIMEOUT_SECONDS = 5.0
 
+# The event that ends a group's pump once no local socket is left in it.
+STOP = "hub.stop"
 # The event type subscribers get after the hub lost its layer subscription and
 # got it back: events sent in between never arrived.
 RECOVERED = "hub.recovered"
@@ -55,6 +57,7 @@ class _Group:
         self.members: set[Subscriber] = set()
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.pump: asyncio.Task | None = None
+        self.receiving = False  # the pump waits in the layer's receive
 
 
 class Hub:
@@ -95,20 +98,24 @@ class Hub:
         if entry.members:
             return
         del self.groups[group]
-        if entry.pump:
-            entry.pump.cancel()
-            if entry.pump is not asyncio.current_task():
-                # Let it finish cancelling (a handler run by this very pump cannot wait).
-                await asyncio.gather(entry.pump, return_exceptions=True)
         if not self.groups and self.refresher:
             self.refresher.cancel()
             self.refresher = None
-        if entry.channel is not None:
-            try:
-                await self.layer.group_discard(group, entry.channel)
-            except Exception:
-                # The membership expires by itself; nothing reads the channel any more.
-                logger.warning("hub could not leave group %s", group, exc_info=True)
+        if entry.pump is None:
+            return
+        if entry.channel is None or not entry.receiving:
+            entry.pump.cancel()  # still joining, or waiting to retry
+            return
+        # A pump in the layer's receive is stopped by a message, not cancelled: with
+        # channels-redis, the receive holding the process's blocking pop could stay
+        # stuck in its cancellation, and every group of the process with it.
+        try:
+            await self.layer.group_discard(group, entry.channel)
+            await self.layer.send(entry.channel, {"type": STOP})
+        except Exception:
+            # The membership expires by itself; nothing reads the channel any more.
+            logger.warning("hub could not leave group %s", group, exc_info=True)
+            entry.pump.cancel()
 
     def local_count(self, group: str) -> int:
         """How many sockets of this process are subscribed to `group`."""
@@ -137,6 +144,7 @@ class Hub:
                         failed, retry = False, RETRY_MIN_SECONDS
                         logger.info("hub has group %s again", group)
                         self._deliver(entry, {"type": RECOVERED, "group": group})
+                entry.receiving = True
                 event = await self.layer.receive(entry.channel)
             except asyncio.CancelledError:
                 raise
@@ -146,6 +154,10 @@ class Hub:
                 await asyncio.sleep(retry)
                 retry = min(retry * 2, RETRY_MAX_SECONDS)
                 continue
+            finally:
+                entry.receiving = False
+            if event.get("type") == STOP:
+                return
             self._deliver(entry, event)
             # Let the sockets' tasks send before taking the next event.
             await asyncio.sleep(0)
@@ -180,3 +192,17 @@ def get_hub() -> Hub:
     if hub is None or hub.layer is not layer:
         hub = _hubs[loop] = Hub(layer)
     return hub
+
+
+T = TypeVar("T")
+_per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[type, Any]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def per_loop(kind: type[T]) -> T:
+    """This event loop's (this process's) one instance of `kind`."""
+    instances = _per_loop.setdefault(asyncio.get_running_loop(), {})
+    if kind not in instances:
+        instances[kind] = kind()
+    return instances[kind]

@@ -265,6 +265,26 @@ async def test_logout_leaves_other_sessions_of_the_user_open(connect, room, alic
     assert "ack" in await elsewhere.receive_json_from()
 
 
+async def test_a_password_change_closes_only_that_users_sockets(connect, room, alice, amake_user):
+    """Every user's login changes reach this process through one layer subscription."""
+    from chatapp.websocket.auth import AUTH_GROUP
+
+    bob = await amake_user("bob")
+    alices, bobs = await joined(connect, alice, room), await joined(connect, bob, room)
+    assert len(await group_members(AUTH_GROUP)) == 1
+    await drain(alices)
+
+    def change_password():
+        bob.set_password("a-brand-new-password-123")
+        bob.save()
+
+    await sync_to_async(change_password)()
+    assert await close_code(bobs) == 4401
+    await drain(alices)  # bob's leaving
+    await alices.send_json_to({"command": "send", "room": room.pk, "message": "still here"})
+    assert any("ack" in frame for frame in await drain(alices))
+
+
 async def test_password_changed_elsewhere_closes_the_socket(connect, room, alice):
     socket = await joined(connect, alice, room)
 

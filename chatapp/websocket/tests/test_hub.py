@@ -170,3 +170,66 @@ async def test_a_refused_join_leaves_no_subscription(connect, amake_user, amake_
     assert refusal == {"error": "ROOM_ACCESS_DENIED", "room": staff_room.pk}
     assert get_hub().local_count(room_group(staff_room.pk)) == 0
     assert await group_members(room_group(staff_room.pk)) == set()
+
+
+class ClassGroupsConsumer(WebsocketConsumer):
+    """Joins GROUP the usual Channels way, with the `groups` attribute."""
+
+    groups = [GROUP]
+
+    async def receive_callback(self, *args) -> None:
+        await self.channel_send(text_event(f"to myself: {args[0]}"))
+
+    async def group_text(self, event) -> None:
+        await self.send(text_data=event["text"])
+
+
+class LayerChannelConsumer(ClassGroupsConsumer):
+    """Also takes sends to its own channel name from anywhere."""
+
+    layer_channel = True
+
+
+groups_app = URLRouter(
+    [
+        path("groups/", ClassGroupsConsumer.as_asgi(perm=NO_PERM_REQUIRED)),
+        path("direct/", LayerChannelConsumer.as_asgi(perm=NO_PERM_REQUIRED)),
+    ]
+)
+
+
+def layer_receivers() -> set[str]:
+    """The channels the layer keeps receive state for (in-memory or channels-redis)."""
+    layer = get_channel_layer()
+    return set(getattr(layer, "receive_buffer", None) or getattr(layer, "channels", {}))
+
+
+async def test_class_groups_come_through_the_hub_and_sockets_hold_no_layer_channel(connect):
+    sockets = [await connect("/groups/", app=groups_app) for _ in range(3)]
+    assert len(await group_members(GROUP)) == 1  # the hub's, not one per socket
+    consumers = get_hub().groups[GROUP].members
+    assert len({c.channel_name for c in consumers}) == 3  # still unique names
+    assert not {c.channel_name for c in consumers} & layer_receivers()
+    await agroup_send(GROUP, text_event("to all"))
+    for socket in sockets:
+        assert await socket.receive_from() == "to all"
+
+
+async def test_channel_send_reaches_the_socket_itself_and_no_other(connect):
+    me = await connect("/groups/", app=groups_app)
+    other = await connect("/groups/", app=groups_app)
+    await me.send_json_to({"args": ["hello"]})
+    assert await me.receive_from() == "to myself: hello"
+    assert await other.receive_nothing(timeout=0.1)
+
+
+async def test_a_consumer_with_a_layer_channel_takes_sends_to_its_name(connect):
+    socket = await connect("/direct/", app=groups_app)
+    (consumer,) = get_hub().groups[GROUP].members
+    await get_channel_layer().send(consumer.channel_name, text_event("sent to my name"))
+    assert await socket.receive_from() == "sent to my name"
+    await socket.send_json_to({"args": ["hello"]})
+    assert await socket.receive_from() == "to myself: hello"
+    await agroup_send(GROUP, text_event("to the group"))
+    assert await socket.receive_from() == "to the group"
+    assert len(await group_members(GROUP)) == 1
