@@ -26,6 +26,7 @@ from .commands import Command, encode_commands
 from .hub import get_hub, per_loop
 from .permissions import PermSpec, fresh_user, normalize_perms, user_passes
 from .security import awithin_rate, client_ip
+from .turns import Turns
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -90,7 +91,7 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         # Hub events are handled in the hub's step or in a task of their own, beside
         # the consumer's main loop; this keeps every handler serial, as if all
         # events came through the consumer's one queue.
-        self.handling = asyncio.Lock()
+        self.turns = Turns()
 
     @classmethod
     def as_asgi(cls, *, perm: Any = _REQUIRED, any_perm: bool = False, **initkwargs: Any):
@@ -137,8 +138,12 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
                 "%s has no handler for event type %r", type(self).__name__, message["type"]
             )
             return
-        async with self.handling:
+        if not self.turns.try_take():
+            await self.turns.take()
+        try:
             await handler(message)
+        finally:
+            self.turns.give_back()
 
     # The hub --------------------------------------------------------------------
 
@@ -166,7 +171,7 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
             logger.warning("closing %s: inbox overflowed", self.channel_name)
             spawn(self.inbox_overflowed())
             return
-        if self.inbox_task is None and not self.handling.locked():
+        if self.inbox_task is None and not self.turns.taken:
             # Nothing queued and no handler running: handle it right here, in the
             # hub's step. Usually the handler only writes to the socket and never
             # waits, and a task per delivery (most of the hub's cost) is saved.
@@ -429,7 +434,7 @@ async def finish_suspended(coroutine: Coroutine[Any, Any, None], waiting_on: Any
             except StopIteration:
                 return
     except asyncio.CancelledError:
-        coroutine.close()  # runs its finally blocks (releases the handling lock)
+        coroutine.close()  # runs its finally blocks (gives back the handler's turn)
         raise
 
 
