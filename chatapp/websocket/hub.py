@@ -103,15 +103,19 @@ class Hub:
             self.refresher = None
         if entry.pump is None:
             return
-        if entry.channel is None or not entry.receiving:
-            entry.pump.cancel()  # still joining, or waiting to retry
-            return
         # A pump in the layer's receive is stopped by a message, not cancelled: with
         # channels-redis, the receive holding the process's blocking pop could stay
-        # stuck in its cancellation, and every group of the process with it.
+        # stuck in its cancellation, and every group of the process with it. One
+        # still joining, or waiting to retry, is cancelled.
+        stop_by_message = entry.channel is not None and entry.receiving
+        if not stop_by_message:
+            entry.pump.cancel()
+        if entry.channel is None:
+            return
         try:
-            await self.layer.group_discard(group, entry.channel)
-            await self.layer.send(entry.channel, {"type": STOP})
+            await self.layer.group_discard(group, entry.channel)  # the join may have got through
+            if stop_by_message:
+                await self.layer.send(entry.channel, {"type": STOP})
         except Exception:
             # The membership expires by itself; nothing reads the channel any more.
             logger.warning("hub could not leave group %s", group, exc_info=True)
