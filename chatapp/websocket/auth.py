@@ -33,16 +33,25 @@ class UserSockets:
 
     async def add(self, user_id: int, socket: Subscriber) -> None:
         """Hand `socket` its user's auth events from when this returns on."""
-        # The first call subscribes the process; later ones return at once.
-        await get_hub().subscribe(AUTH_GROUP, self)
+        # Registered first, so that the last socket leaving meanwhile does not
+        # unsubscribe the process under it.
         self.by_user.setdefault(user_id, set()).add(socket)
+        try:
+            # The first socket subscribes the process; later ones return at once.
+            await get_hub().subscribe(AUTH_GROUP, self)
+        except BaseException:
+            await self.discard(user_id, socket)
+            raise
 
-    def discard(self, user_id: int, socket: Subscriber) -> None:
+    async def discard(self, user_id: int, socket: Subscriber) -> None:
+        """Stop handing `socket` events; the last socket out unsubscribes the process."""
         sockets = self.by_user.get(user_id)
         if sockets is not None:
             sockets.discard(socket)
             if not sockets:
                 del self.by_user[user_id]
+        if not self.by_user:
+            await get_hub().unsubscribe(AUTH_GROUP, self)
 
     def hub_deliver(self, event: dict[str, Any]) -> None:
         for socket in list(self.by_user.get(event.get("user"), ())):
