@@ -329,11 +329,9 @@ class PresenceCoalescer:
         self.scheduled: dict[int, asyncio.Task] = {}
 
     async def broadcast(self, room_id: int) -> None:
-        window = settings.CHAT_PRESENCE_COALESCE_SECONDS
         loop = asyncio.get_running_loop()
         now = loop.time()
-        if window <= 0 or now >= self.quiet_until.get(room_id, 0):
-            self.quiet_until[room_id] = now + window
+        if settings.CHAT_PRESENCE_COALESCE_SECONDS <= 0 or now >= self.quiet_until.get(room_id, 0):
             await self.send(room_id)
         elif room_id not in self.scheduled:
             delay = self.quiet_until[room_id] - now
@@ -342,12 +340,12 @@ class PresenceCoalescer:
     async def send_later(self, room_id: int, delay: float) -> None:
         await asyncio.sleep(delay)
         self.scheduled.pop(room_id, None)
-        self.quiet_until[room_id] = asyncio.get_running_loop().time() + (
-            settings.CHAT_PRESENCE_COALESCE_SECONDS
-        )
         await self.send(room_id)
 
     async def send(self, room_id: int) -> None:
+        """Broadcast the room's member list now; the next window starts here."""
+        now = asyncio.get_running_loop().time()
+        self.quiet_until[room_id] = now + settings.CHAT_PRESENCE_COALESCE_SECONDS
         try:
             await get_channel_layer().group_send(
                 room_group(room_id), await presence_broadcast(room_id)

@@ -234,7 +234,8 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         self.inbox_closed = True
         self.inbox = None
         if self.auth_user_id is not None:
-            await per_loop(UserSockets).discard(self.auth_user_id, self)
+            user_id, self.auth_user_id = self.auth_user_id, None
+            await per_loop(UserSockets).discard(user_id, self)
         for group in list(self.hub_groups):
             await self.hub_leave(group)
 

@@ -6,9 +6,10 @@ the processes that hold them. With the hub, each process adds a single channel
 per group to the layer, receives each message once, and hands the same event
 object to every local socket in the group.
 
-A socket takes the event into a bounded inbox (see `WebsocketConsumer.hub_deliver`)
-and its own task sends it on, so a slow client never holds up the others: the
-inbox overflows and that socket alone is closed to resume.
+A socket handles the event right in the hub's step when it is idle, and queues
+it in a bounded inbox for a task of its own when a handler is still running
+(see `WebsocketConsumer.hub_deliver`), so a slow client never holds up the
+others: the inbox overflows and that socket alone is closed to resume.
 
 Because the group membership is the hub's, not the socket's, the hub keeps it
 alive: it re-adds its channel periodically (the Redis layer expires group
