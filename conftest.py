@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
+from collections import deque
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 TEST_PASSWORD = "correct-horse-battery-staple-42"  # noqa: S105 (test accounts only)
@@ -159,8 +162,6 @@ async def connect(transactional_db):
     Returns the communicator with `.connected` and `.close_code` from the handshake.
     Every socket still open is disconnected after the test.
     """
-    from channels.testing import WebsocketCommunicator
-
     from chatapp.asgi import application
 
     opened = []
@@ -172,7 +173,7 @@ async def connect(transactional_db):
         if user is not None:
             session = session or await sync_to_async(session_cookie)(user)
             headers.append((b"cookie", f"sessionid={session}".encode()))
-        communicator = WebsocketCommunicator(app or application, path, headers=headers)
+        communicator = ClientCommunicator(app or application, path, headers=headers)
         communicator.session_key = session
         communicator.connected, communicator.close_code = await communicator.connect()
         opened.append(communicator)
@@ -181,6 +182,38 @@ async def connect(transactional_db):
     yield _connect
     for communicator in opened:
         await communicator.disconnect()
+
+
+def frames_in(text: str) -> list:
+    """The JSON frames a text frame carries: itself, or the items of a batch frame."""
+    data = json.loads(text)
+    if isinstance(data, dict) and isinstance(data.get("batch"), list):
+        return data["batch"]
+    return [data]
+
+
+class ClientCommunicator(WebsocketCommunicator):
+    """Reads JSON frames as the client runtime does: a batch frame's items one by one,
+    as if each had come alone (`receive_from` still gives the raw frame)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.unread: deque = deque()
+
+    async def receive_json_from(self, timeout=1):  # noqa: ASYNC109 (Channels signature)
+        if not self.unread:
+            self.unread.extend(frames_in(await self.receive_from(timeout)))
+        return self.unread.popleft()
+
+    async def receive_nothing(self, timeout=0.1, interval=0.01):  # noqa: ASYNC109
+        return not self.unread and await super().receive_nothing(timeout, interval)
+
+
+@pytest.fixture
+def long_linger(settings):
+    """The hub waits 0.3 s after each pass, however short: what comes meanwhile batches."""
+    settings.WEBSOCKET_LINGER_SHARE = 1e9
+    settings.WEBSOCKET_LINGER_MAX = 0.3
 
 
 async def group_members(group: str) -> set[str]:

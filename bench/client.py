@@ -16,6 +16,16 @@ from dataclasses import dataclass, field
 from websockets.asyncio.client import connect
 
 MARK = "B|"
+# A frame that carries several of the site's frames (chatapp.websocket.commands.batch_frame).
+BATCH = '{"batch":'
+
+
+def events_of(frame: str) -> list:
+    """The site's events in a frame: one, or several when it is a batch."""
+    data = json.loads(frame)
+    if isinstance(data, dict) and isinstance(data.get("batch"), list):
+        return data["batch"]
+    return [data]
 
 
 @dataclass
@@ -72,26 +82,35 @@ class Socket:
         self.reader = asyncio.create_task(self.read())
 
     async def read(self) -> None:
-        load = self.load
         try:
             async for frame in self.ws:
+                if frame.startswith(BATCH):
+                    for event in json.loads(frame)["batch"]:
+                        text = event.get("message")
+                        if isinstance(text, str) and text.startswith(MARK):
+                            self.record(text)
+                    continue
                 at = frame.find(MARK)
-                if at < 0:
-                    continue
-                now = time.perf_counter_ns()
-                _, number, sent = frame[at : frame.index('"', at)].split("|")
-                number = int(number)
-                if number in self.seen:
-                    self.duplicates += 1
-                    continue
-                self.seen.add(number)
-                load.latencies.append((now - int(sent)) / 1e6)
-                load.last_receipt = now
-                load.delivered += 1
-                if load.delivered >= load.expected:
-                    load.all_in.set()
+                if at >= 0:
+                    self.record(frame[at : frame.index('"', at)])
         except Exception:  # a closed socket shows up as lost messages
             pass
+
+    def record(self, mark: str) -> None:
+        """Count one test message (`B|<n>|<send time>`) this socket received."""
+        load = self.load
+        now = time.perf_counter_ns()
+        _, number, sent = mark.split("|")
+        number = int(number)
+        if number in self.seen:
+            self.duplicates += 1
+            return
+        self.seen.add(number)
+        load.latencies.append((now - int(sent)) / 1e6)
+        load.last_receipt = now
+        load.delivered += 1
+        if load.delivered >= load.expected:
+            load.all_in.set()
 
 
 class Load:

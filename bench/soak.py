@@ -22,6 +22,7 @@ import time
 
 from websockets.asyncio.client import connect
 
+from .client import events_of
 from .run import Bench
 from .servers import Server
 
@@ -60,26 +61,8 @@ class Member:
         soak = self.soak
         try:
             async for frame in ws:
-                event = json.loads(frame)
-                if "resync" in event:
-                    soak.resyncs += 1
-                    self.last = None
-                seq = event.get("seq")
-                if seq is None or "message" not in event:
-                    continue
-                if self.last is not None:
-                    if seq <= self.last:
-                        soak.repeats += 1
-                        continue
-                    if seq != self.last + 1:
-                        soak.gaps += 1
-                        print(f"gap: socket {self.index} room {self.room_id} "
-                              f"{self.last} -> {seq}", flush=True)  # fmt: skip
-                self.last = seq
-                soak.deliveries += 1
-                text = event["message"] or ""
-                if text.startswith("S|"):
-                    soak.latencies.append((time.time() - float(text.split("|")[1])) * 1000)
+                for event in events_of(frame):
+                    self.take(event)
         except Exception:
             pass
         if not self.closing and not soak.ending:
@@ -87,6 +70,29 @@ class Member:
             code = ws.close_code
             soak.drops[code] = soak.drops.get(code, 0) + 1
             soak.rejoining.add(asyncio.create_task(self.reconnect_later()))
+
+    def take(self, event: dict) -> None:
+        """Count one event from the server: a delivery, a gap, a repeat."""
+        soak = self.soak
+        if "resync" in event:
+            soak.resyncs += 1
+            self.last = None
+        seq = event.get("seq")
+        if seq is None or "message" not in event:
+            return
+        if self.last is not None:
+            if seq <= self.last:
+                soak.repeats += 1
+                return
+            if seq != self.last + 1:
+                soak.gaps += 1
+                print(f"gap: socket {self.index} room {self.room_id} "
+                      f"{self.last} -> {seq}", flush=True)  # fmt: skip
+        self.last = seq
+        soak.deliveries += 1
+        text = event["message"] or ""
+        if text.startswith("S|"):
+            soak.latencies.append((time.time() - float(text.split("|")[1])) * 1000)
 
     async def reconnect_later(self) -> None:
         await asyncio.sleep(0.5)

@@ -335,6 +335,11 @@ WEBSOCKET_MAX_CONNECTIONS_PER_IP_PER_MINUTE = env_int(
 WEBSOCKET_ALLOW_MISSING_ORIGIN = env_bool("WEBSOCKET_ALLOW_MISSING_ORIGIN", False)
 # Hub events queued for one socket before it is closed with 4008 as too slow.
 WEBSOCKET_INBOX_SIZE = env_int("WEBSOCKET_INBOX_SIZE", 1000)
+# After a pass over a group's local sockets, the hub waits this many times as long as
+# the pass took (at most WEBSOCKET_LINGER_MAX seconds) before the next one, so that a
+# busy large room sends what came meanwhile as one frame per socket (chatapp/websocket/hub.py).
+WEBSOCKET_LINGER_SHARE = env_float("WEBSOCKET_LINGER_SHARE", 2.0)
+WEBSOCKET_LINGER_MAX = env_float("WEBSOCKET_LINGER_MAX", 0.02)
 NOTIFY_USERS_ON_ENTER_OR_LEAVE_ROOMS = env_bool("NOTIFY_USERS_ON_ENTER_OR_LEAVE_ROOMS", True)
 
 LOGGING = {

@@ -205,6 +205,23 @@ def two_servers(django_db_setup, transactional_db):
     redis.stop()
 
 
+@pytest.fixture
+def lingering_server(server):
+    """A second daphne on the same database whose hub waits half a second after every
+    pass, so that messages a moment apart go out together as one batch frame."""
+    from django.conf import settings
+    from django.db import connection
+
+    env = server_env(connection.settings_dict, settings.REDIS_URL) | {
+        "WEBSOCKET_LINGER_SHARE": "1e9",
+        "WEBSOCKET_LINGER_MAX": "0.5",
+    }
+    lingering = LiveServer(env)
+    lingering.start()
+    yield lingering
+    lingering.stop()
+
+
 @pytest.fixture(scope="session")
 def daphne_server(django_db_setup, django_db_blocker):
     from django.conf import settings

@@ -41,6 +41,27 @@ def test_two_users_chat_both_ways_and_another_room_sees_nothing(new_page, make_u
     expect(carol.get_by_text("Hi Bob!")).to_have_count(0)
 
 
+def test_messages_that_arrive_together_show_once_each_in_order(
+    new_context, make_user, rooms, lingering_server
+):
+    page = new_context(make_user(), on=lingering_server).new_page()
+    batches = []
+    page.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framereceived",
+            lambda payload: batches.append(payload) if '{"batch":' in str(payload) else None,
+        ),
+    )
+    page.goto("/")
+    room = open_room(page, "General")
+    for text in ("first", "second", "third"):
+        say(room, text)
+    stored = room.locator(".msg:not(.msg-pending) .msg-text")
+    expect(stored).to_have_text(["first", "second", "third"])
+    assert batches, "the later two went out as one batch frame"
+
+
 def test_rooms_open_side_by_side_and_close_again(new_page, make_user, rooms):
     page = new_page(make_user())
     page.goto("/")

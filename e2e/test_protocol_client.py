@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import websockets
 
-from conftest import TEST_PASSWORD
+from conftest import TEST_PASSWORD, frames_in
 
 
 def login_cookie(base: str, username: str) -> str:
@@ -43,7 +43,7 @@ async def join_and_send(base: str, cookie: str, room_id: int) -> list[dict]:
         )
         # The ack, and our message as the room sees it (both carry seq 1).
         while not any("ack" in f for f in frames) or not any(is_message(f) for f in frames):
-            frames.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+            frames += frames_in(await asyncio.wait_for(ws.recv(), 10))
     return frames
 
 

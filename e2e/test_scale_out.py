@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import websockets
 
-from conftest import session_cookie
+from conftest import frames_in, session_cookie
 
 pytestmark = pytest.mark.e2e
 
@@ -28,9 +28,9 @@ async def messages(socket, count: int) -> list[str]:
     """The next `count` chat messages this socket receives, skipping other events."""
     texts = []
     while len(texts) < count:
-        event = json.loads(await asyncio.wait_for(socket.recv(), 10))
-        if event.get("message") and event.get("seq"):
-            texts.append(event["message"])
+        for event in frames_in(await asyncio.wait_for(socket.recv(), 10)):
+            if event.get("message") and event.get("seq"):
+                texts.append(event["message"])
     return texts
 
 

@@ -3,8 +3,9 @@
 Protocol (README, "The socket protocol"): the client sends
 `{"command": "join"|"leave"|"send"|"typing", "room": ID, ...}`; the server
 answers with `{"join": ID, "title": ...}`, `{"leave": ID}`, message events,
-acks, presence and typing events, and `{"error": CODE}`. Every refusal leaves
-the socket open and stores nothing.
+acks, presence and typing events, and `{"error": CODE}`; room events that came
+together may share a `{"batch": [...]}` frame. Every refusal leaves the socket
+open and stores nothing.
 
 Nothing is lost: the database is the record and every stored message has a
 per-room `seq`. A join with `since` replays what the client missed; a live
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from enum import Enum
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -46,6 +48,15 @@ logger = logging.getLogger(__name__)
 
 MAX_CLIENT_ID_LENGTH = 64
 MAX_ID = 2**63 - 1  # the database's integer range
+
+
+class Live(Enum):
+    """What a room broadcast needs at a socket (ChatConsumer.live_step)."""
+
+    SKIP = "not joined, or already sent"
+    SEND = "its frame"
+    GAP = "the seqs before it from the record first"
+
 
 visible_room_ids = database_sync_to_async(visible_room_ids_sync)
 
@@ -264,20 +275,50 @@ class ChatConsumer(WebsocketConsumer):
 
     async def chat_event(self, event: dict[str, Any]) -> None:
         """Called for each room broadcast: forward it once, in seq order, if still joined."""
-        room_id = event["room"]
-        if room_id not in self.joined:
+        step = self.live_step(event, {})
+        if step is Live.SKIP:
             return
-        seq = event.get("seq")
+        room_id, seq = event["room"], event.get("seq")
+        # Live events were dropped for this socket (layer queue full): send them from
+        # the database first, or close it (4008) if it is too far behind.
+        if step is Live.GAP and not await self.catch_up(room_id, self.joined[room_id], seq):
+            return
         if seq is not None:
-            last = self.joined[room_id]
-            if seq <= last:
-                return  # already sent (history and live overlap)
-            # Live events were dropped for this socket (layer queue full): send them
-            # from the database first, or close it (4008) if it is too far behind.
-            if seq > last + 1 and not await self.catch_up(room_id, last, seq):
-                return
             self.joined[room_id] = seq
         await self.send_frame(event["text"])
+
+    def frames_of(self, events: list[dict[str, Any]]) -> list[str] | None:
+        """Room broadcasts that arrived together go out as one frame: the frames of
+        those this socket has not had, unless one needs more than its frame (a gap
+        in seq to fill from the record, or another kind of event)."""
+        sent: dict[int, int] = {}  # room id -> seq, as chat_event would have set it
+        frames = []
+        for event in events:
+            if event.get("type") != "chat.event":
+                return None
+            step = self.live_step(event, sent)
+            if step is Live.GAP:
+                return None
+            if step is Live.SEND:
+                if event.get("seq") is not None:
+                    sent[event["room"]] = event["seq"]
+                frames.append(event["text"])
+        self.joined.update(sent)
+        return frames
+
+    def live_step(self, event: dict[str, Any], sent: dict[int, int]) -> Live:
+        """What a room broadcast needs at this socket; `sent` holds seqs of this batch
+        not yet in `joined`."""
+        room_id = event["room"]
+        if room_id not in self.joined:
+            return Live.SKIP
+        seq = event.get("seq")
+        if seq is None:
+            return Live.SEND  # live-only: notices, typing
+        last = sent.get(room_id, self.joined[room_id])
+        if seq <= last:
+            return Live.SKIP  # history and live overlap
+        return Live.SEND if seq == last + 1 else Live.GAP
 
     async def hub_recovered(self, event: dict[str, Any]) -> None:
         """Called when this process's subscription to a room came back (e.g. Redis

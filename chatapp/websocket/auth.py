@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import logging
 from importlib import import_module
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.utils.crypto import constant_time_compare
 
-from .hub import Subscriber, get_hub
+from .hub import get_hub
 
 logger = logging.getLogger(__name__)
+
+
+class Socket(Protocol):
+    def hub_deliver(self, event: dict[str, Any]) -> None:
+        """Take one event for this socket; must not block."""
 
 
 AUTH_GROUP = "auth.changes"
@@ -29,9 +34,9 @@ class UserSockets:
     """This event loop's logged-in sockets by user, fed by one hub subscription."""
 
     def __init__(self) -> None:
-        self.by_user: dict[int, set[Subscriber]] = {}
+        self.by_user: dict[int, set[Socket]] = {}
 
-    async def add(self, user_id: int, socket: Subscriber) -> None:
+    async def add(self, user_id: int, socket: Socket) -> None:
         """Hand `socket` its user's auth events from when this returns on."""
         # Registered first, so that the last socket leaving meanwhile does not
         # unsubscribe the process under it.
@@ -43,7 +48,7 @@ class UserSockets:
             await self.discard(user_id, socket)
             raise
 
-    async def discard(self, user_id: int, socket: Subscriber) -> None:
+    async def discard(self, user_id: int, socket: Socket) -> None:
         """Stop handing `socket` events; the last socket out unsubscribes the process."""
         sockets = self.by_user.get(user_id)
         if sockets is not None:
@@ -53,9 +58,10 @@ class UserSockets:
         if not self.by_user:
             await get_hub().unsubscribe(AUTH_GROUP, self)
 
-    def hub_deliver(self, event: dict[str, Any]) -> None:
-        for socket in list(self.by_user.get(event.get("user"), ())):
-            socket.hub_deliver(event)
+    def hub_deliver_batch(self, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            for socket in list(self.by_user.get(event.get("user"), ())):
+                socket.hub_deliver(event)
 
 
 def session_is_valid(session_key: str | None, user_id: int) -> bool:

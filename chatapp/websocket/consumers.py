@@ -22,7 +22,7 @@ from django.db import DatabaseError
 from redis.exceptions import RedisError
 
 from .auth import UserSockets, session_is_valid
-from .commands import Command, encode_commands
+from .commands import Command, batch_frames, encode_commands
 from .hub import get_hub, per_loop
 from .permissions import PermSpec, fresh_user, normalize_perms, user_passes
 from .security import awithin_rate, client_ip
@@ -159,8 +159,33 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
             self.hub_groups.discard(group)
             await get_hub().unsubscribe(group, self)
 
+    def hub_deliver_batch(self, events: list[dict[str, Any]]) -> None:
+        """Called by the hub with a joined group's next events, in order; never blocks.
+
+        When the socket is idle and `frames_of()` turns every event into frames, they
+        go out as one batch frame: under load, one write instead of several.
+        """
+        if len(events) > 1 and self.inbox_task is None and not self.turns.taken:
+            frames = None if self.inbox_closed else self.frames_of(events)
+            if frames is not None:
+                for text in batch_frames(frames):
+                    self.hub_deliver({"type": "hub.frame", "text": text})
+                return
+        for event in events:
+            self.hub_deliver(event)
+
+    def frames_of(self, events: list[dict[str, Any]]) -> list[str] | None:
+        """The frames that hand `events` to the client, if that is all their handlers
+        would do (nothing to await); None to run the handlers one by one. Override it
+        for events that carry a pre-encoded frame (the rooms consumer does)."""
+        return None
+
+    async def hub_frame(self, event: dict[str, Any]) -> None:
+        """Called with a frame `hub_deliver_batch()` made of several events."""
+        await self.send_frame(event["text"])
+
     def hub_deliver(self, event: dict[str, Any]) -> None:
-        """Called by the hub for each event of a joined group: queue it, never block."""
+        """Take one event (of a group or `channel_send`): handle it now or queue it."""
         if self.inbox_closed:
             return
         if self.inbox is not None and len(self.inbox) >= settings.WEBSOCKET_INBOX_SIZE:

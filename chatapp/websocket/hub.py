@@ -6,10 +6,20 @@ the processes that hold them. With the hub, each process adds a single channel
 per group to the layer, receives each message once, and hands the same event
 object to every local socket in the group.
 
-A socket handles the event right in the hub's step when it is idle, and queues
-it in a bounded inbox for a task of its own when a handler is still running
-(see `WebsocketConsumer.hub_deliver`), so a slow client never holds up the
-others: the inbox overflows and that socket alone is closed to resume.
+Two tasks serve a busy group: the pump takes its events from the layer into a
+backlog, and the deliverer hands the backlog to every local socket in a pass.
+After a pass, the deliverer waits a little (in proportion to what the pass
+cost) before the next one, leaving the process free to store and publish the
+next messages meanwhile. In a busy large room, the events that arrived in
+between then go to each socket together, as one frame (see
+`WebsocketConsumer.hub_deliver_batch`): one write per socket instead of one per
+message, for the server and for the client alike. A quiet room's events go out
+at once, and a small room's pass is so short that the wait is nothing.
+
+A socket handles events right in the deliverer's step when it is idle, and
+queues them in a bounded inbox for a task of its own when a handler is still
+running (see `WebsocketConsumer.hub_deliver`), so a slow client never holds up
+the others: the inbox overflows and that socket alone is closed to resume.
 
 Because the group membership is the hub's, not the socket's, the hub keeps it
 alive: it re-adds its channel periodically (the Redis layer expires group
@@ -21,10 +31,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import weakref
+from collections import deque
 from typing import Any, Protocol, TypeVar
 
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +50,10 @@ RETRY_MAX_SECONDS = 5.0
 # A subscription the layer does not take within this (Redis down) fails, and the
 # command that asked for it is answered SERVICE_UNAVAILABLE.
 SUBSCRIBE_TIMEOUT_SECONDS = 5.0
+# At most this many events go out in one pass (and so in one frame).
+PASS_EVENTS = 100
+# The pump stops taking events from the layer while this many wait for a pass.
+BACKLOG_LIMIT = 1000
 
 # The event that ends a group's pump once no local socket is left in it.
 STOP = "hub.stop"
@@ -46,8 +63,8 @@ RECOVERED = "hub.recovered"
 
 
 class Subscriber(Protocol):
-    def hub_deliver(self, event: dict[str, Any]) -> None:
-        """Take one event for this socket; must not block."""
+    def hub_deliver_batch(self, events: list[dict[str, Any]]) -> None:
+        """Take the group's next events, in order; must not block."""
 
 
 class _Group:
@@ -59,6 +76,9 @@ class _Group:
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.pump: asyncio.Task | None = None
         self.receiving = False  # the pump waits in the layer's receive
+        self.backlog: deque[dict[str, Any]] = deque()  # received, not yet delivered
+        self.deliverer: asyncio.Task | None = None  # runs while events keep coming
+        self.drained: asyncio.Future[None] | None = None  # the pump waits on it when full
 
 
 class Hub:
@@ -99,6 +119,8 @@ class Hub:
         if entry.members:
             return
         del self.groups[group]
+        if entry.deliverer is not None:
+            entry.deliverer.cancel()  # no socket left to deliver to
         if not self.groups and self.refresher:
             self.refresher.cancel()
             self.refresher = None
@@ -148,7 +170,7 @@ class Hub:
                     if failed:
                         failed, retry = False, RETRY_MIN_SECONDS
                         logger.info("hub has group %s again", group)
-                        self._deliver(entry, {"type": RECOVERED, "group": group})
+                        self._enqueue(entry, {"type": RECOVERED, "group": group})
                 entry.receiving = True
                 event = await self.layer.receive(entry.channel)
             except asyncio.CancelledError:
@@ -163,9 +185,10 @@ class Hub:
                 entry.receiving = False
             if event.get("type") == STOP:
                 return
-            self._deliver(entry, event)
-            # Let the sockets' tasks send before taking the next event.
-            await asyncio.sleep(0)
+            self._enqueue(entry, event)
+            if len(entry.backlog) >= BACKLOG_LIMIT:
+                entry.drained = asyncio.get_running_loop().create_future()
+                await entry.drained
 
     async def _refresh(self) -> None:
         """Re-add every channel to its group now and then, before the layer expires it."""
@@ -178,12 +201,33 @@ class Hub:
                     except Exception:
                         logger.warning("hub could not refresh group %s", group, exc_info=True)
 
-    def _deliver(self, entry: _Group, event: dict[str, Any]) -> None:
-        for member in list(entry.members):
-            try:
-                member.hub_deliver(event)
-            except Exception:
-                logger.exception("hub delivery failed")
+    def _enqueue(self, entry: _Group, event: dict[str, Any]) -> None:
+        entry.backlog.append(event)
+        if entry.deliverer is None:
+            entry.deliverer = asyncio.get_running_loop().create_task(self._deliver(entry))
+
+    async def _deliver(self, entry: _Group) -> None:
+        """Hand the backlog to the group's sockets, a pass at a time, while it refills."""
+        try:
+            while entry.backlog:
+                count = min(len(entry.backlog), PASS_EVENTS)
+                events = [entry.backlog.popleft() for _ in range(count)]
+                if entry.drained is not None and not entry.drained.done():
+                    entry.drained.set_result(None)
+                started = time.perf_counter()
+                for member in list(entry.members):
+                    try:
+                        member.hub_deliver_batch(events)
+                    except Exception:
+                        logger.exception("hub delivery failed")
+                # Leave the process free to store and publish the next messages; what
+                # they bring goes out together in the next pass (module docstring).
+                took = time.perf_counter() - started
+                await asyncio.sleep(
+                    min(took * settings.WEBSOCKET_LINGER_SHARE, settings.WEBSOCKET_LINGER_MAX)
+                )
+        finally:
+            entry.deliverer = None
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()

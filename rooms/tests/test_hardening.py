@@ -5,13 +5,12 @@ import json
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.testing import WebsocketCommunicator
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from chatapp.asgi import application
-from conftest import session_cookie
+from conftest import ClientCommunicator, session_cookie
 from rooms.models import Message
 
 from .conftest import STREAM, drain, joined, stored_count
@@ -160,7 +159,7 @@ def test_fuzzed_frames_get_documented_codes_and_change_nothing(make_user, make_r
             (b"origin", b"http://localhost"),
             (b"cookie", f"sessionid={await sync_to_async(session_cookie)(user)}".encode()),
         ]
-        socket = WebsocketCommunicator(application, STREAM, headers=headers)
+        socket = ClientCommunicator(application, STREAM, headers=headers)
         assert (await socket.connect())[0]
         return socket
 

@@ -11,7 +11,6 @@ import json
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import channel_layers
-from channels.testing import WebsocketCommunicator
 from django.test import Client
 from hypothesis import HealthCheck, Phase
 from hypothesis import settings as hypothesis_settings
@@ -27,7 +26,7 @@ from hypothesis.stateful import (
 )
 
 from chatapp.asgi import application
-from conftest import session_cookie
+from conftest import ClientCommunicator, session_cookie
 from rooms.models import Message, Room
 from rooms.presence import reset_local_presence
 from rooms.services import send_room_message
@@ -59,7 +58,7 @@ class Socket:
         headers = [(b"origin", b"http://localhost"), (b"cookie", f"sessionid={session}".encode())]
 
         async def make():  # the communicator starts the app on the running loop
-            return WebsocketCommunicator(application, STREAM, headers=headers)
+            return ClientCommunicator(application, STREAM, headers=headers)
 
         self.communicator = self.run(make())
 

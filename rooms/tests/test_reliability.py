@@ -7,7 +7,7 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.test import Client
 
-from conftest import group_members
+from conftest import frames_in, group_members
 from rooms.models import Message
 from rooms.services import message_event, post_message, room_broadcast, room_group
 
@@ -96,6 +96,46 @@ async def test_every_later_gap_is_filled_too(connect, room, alice):
         event = room_broadcast(await sync_to_async(message_event)(latest))
         await get_channel_layer().group_send(room_group(room.pk), event)
         assert seqs(await drain(socket)) == [start, start + 1, start + 2]
+
+
+async def broadcast_stored(room, seq):
+    """Broadcast the stored message `seq` to the room, as its sender would."""
+    message = await sync_to_async(Message.objects.get)(room=room, seq=seq)
+    event = room_broadcast(await sync_to_async(message_event)(message))
+    await get_channel_layer().group_send(room_group(room.pk), event)
+
+
+async def test_messages_that_come_together_arrive_as_one_frame_in_order(
+    connect, room, alice, bob, long_linger
+):
+    watcher = await joined(connect, bob, room)
+    await asyncio.sleep(0.4)  # the join's own events are out
+    sender = await joined(connect, alice, room)
+    await asyncio.sleep(0.4)
+    for text in ("one", "two", "three"):
+        await sender.send_json_to({"command": "send", "room": room.pk, "message": text})
+    messages_per_frame = []
+    while sum(map(len, messages_per_frame)) < 3:
+        frame = frames_in(await watcher.receive_from(timeout=2))
+        if messages := [f for f in frame if f.get("message")]:  # not presence
+            messages_per_frame.append(messages)
+    assert [[m["message"] for m in frame] for frame in messages_per_frame] == [
+        ["one"],
+        ["two", "three"],
+    ]
+    assert seqs([m for frame in messages_per_frame for m in frame]) == [1, 2, 3]
+
+
+async def test_a_gap_inside_a_batch_is_filled_from_the_database_in_order(
+    connect, room, alice, long_linger
+):
+    socket = await joined(connect, alice, room)
+    await post(room, alice, 5)
+    await broadcast_stored(room, 1)
+    assert seqs(await drain(socket)) == [1]
+    for seq in (2, 5):  # the layer "dropped" 3 and 4
+        await broadcast_stored(room, seq)
+    assert seqs(await drain(socket)) == [2, 3, 4, 5]
 
 
 async def test_socket_too_far_behind_is_closed_with_4008(connect, room, alice, settings):

@@ -173,8 +173,15 @@ function handleFrame(url, text) {
     console.error("websocket: frame is neither JSON nor HTML", text);
     return;
   }
+  handleData(url, data);
+}
+
+function handleData(url, data) {
   if (Array.isArray(data)) runCommands(data);
-  else emit("ws:message", { url, data });
+  else if (Array.isArray(data?.batch)) {
+    // Several frames the server sent together: each as if it had come alone.
+    for (const item of data.batch) handleData(url, item);
+  } else emit("ws:message", { url, data });
 }
 
 /** Parse trusted server HTML (already escaped by Django templates) into nodes. */

@@ -1,6 +1,7 @@
 """The process-local hub, through routed consumers on the in-memory or the Redis layer."""
 
 import asyncio
+import json
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -47,7 +48,8 @@ def text_event(text: str) -> dict:
 
 @pytest.fixture(autouse=True)
 def _reset_stuck():
-    unstuck.clear()
+    global unstuck
+    unstuck = asyncio.Event()  # an Event belongs to the loop it is first awaited in
     yield
     unstuck.set()
 
@@ -233,3 +235,46 @@ async def test_a_consumer_with_a_layer_channel_takes_sends_to_its_name(connect):
     await agroup_send(GROUP, text_event("to the group"))
     assert await socket.receive_from() == "to the group"
     assert len(await group_members(GROUP)) == 1
+
+
+class JsonFrameConsumer(EchoGroupConsumer):
+    """Group text events carry a JSON frame, which is all group_text() sends."""
+
+    def frames_of(self, events) -> list[str] | None:
+        if any(event["type"] != "group.text" for event in events):
+            return None
+        return [event["text"] for event in events]
+
+
+batch_app = URLRouter([path("hub/", JsonFrameConsumer.as_asgi(perm=NO_PERM_REQUIRED))])
+
+
+async def test_events_that_come_during_the_wait_after_a_pass_go_out_as_one_frame(
+    connect, long_linger
+):
+    socket = await connect("/hub/", app=batch_app)
+    await agroup_send(GROUP, text_event('{"n":1}'))
+    assert json.loads(await socket.receive_from()) == {"n": 1}  # a quiet group: at once
+    for n in (2, 3, 4):
+        await agroup_send(GROUP, text_event(f'{{"n":{n}}}'))
+    assert json.loads(await socket.receive_from()) == {"batch": [{"n": 2}, {"n": 3}, {"n": 4}]}
+    assert await socket.receive_nothing(timeout=0.4)
+
+
+async def test_a_consumer_that_cannot_batch_gets_each_event_alone_in_order(connect, long_linger):
+    socket = await connect("/hub/", app=app)
+    for n in range(4):
+        await agroup_send(GROUP, text_event(str(n)))
+    assert [await socket.receive_from(timeout=2) for _ in range(4)] == ["0", "1", "2", "3"]
+
+
+async def test_a_socket_still_busy_gets_the_batch_one_event_at_a_time(connect, long_linger):
+    busy = await connect("/hub/?stuck", app=batch_app)
+    idle = await connect("/hub/", app=batch_app)
+    await agroup_send(GROUP, text_event('{"n":1}'))  # holds `busy` in its handler
+    assert json.loads(await idle.receive_from()) == {"n": 1}
+    for n in (2, 3):
+        await agroup_send(GROUP, text_event(f'{{"n":{n}}}'))
+    assert json.loads(await idle.receive_from()) == {"batch": [{"n": 2}, {"n": 3}]}
+    unstuck.set()
+    assert [await busy.receive_from() for _ in range(3)] == ['{"n":1}', '{"n":2}', '{"n":3}']
