@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from websockets.asyncio.client import connect
 
 MARK = "B|"
-# A frame that carries several of the site's frames (chatapp.websocket.commands.batch_frame).
+# A frame that carries several of the site's frames (chatapp.websocket.commands.batch_frames).
 BATCH = '{"batch":'
 
 
@@ -85,7 +85,7 @@ class Socket:
         try:
             async for frame in self.ws:
                 if frame.startswith(BATCH):
-                    for event in json.loads(frame)["batch"]:
+                    for event in events_of(frame):
                         text = event.get("message")
                         if isinstance(text, str) and text.startswith(MARK):
                             self.record(text)

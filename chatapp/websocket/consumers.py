@@ -159,14 +159,19 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
             self.hub_groups.discard(group)
             await get_hub().unsubscribe(group, self)
 
+    @property
+    def idle(self) -> bool:
+        """No hub event is queued and no handler is running."""
+        return self.inbox_task is None and not self.turns.taken
+
     def hub_deliver_batch(self, events: list[dict[str, Any]]) -> None:
         """Called by the hub with a joined group's next events, in order; never blocks.
 
         When the socket is idle and `frames_of()` turns every event into frames, they
         go out as one batch frame: under load, one write instead of several.
         """
-        if len(events) > 1 and self.inbox_task is None and not self.turns.taken:
-            frames = None if self.inbox_closed else self.frames_of(events)
+        if len(events) > 1 and self.idle and not self.inbox_closed:
+            frames = self.frames_of(events)
             if frames is not None:
                 for text in batch_frames(frames):
                     self.hub_deliver({"type": "hub.frame", "text": text})
@@ -196,7 +201,7 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
             logger.warning("closing %s: inbox overflowed", self.channel_name)
             spawn(self.inbox_overflowed())
             return
-        if self.inbox_task is None and not self.turns.taken:
+        if self.idle:
             # Nothing queued and no handler running: handle it right here, in the
             # hub's step. Usually the handler only writes to the socket and never
             # waits, and a task per delivery (most of the hub's cost) is saved.

@@ -3,15 +3,12 @@
 import json
 
 from chatapp.websocket.commands import BATCH_MAX_CHARS, batch_frames
+from conftest import frames_in
 
 
 def items(texts: list[str]) -> list:
     """What a client reads from these frames, batches taken apart."""
-    out = []
-    for text in texts:
-        data = json.loads(text)
-        out += data["batch"] if isinstance(data, dict) and "batch" in data else [data]
-    return out
+    return [item for text in texts for item in frames_in(text)]
 
 
 def test_several_frames_become_one_batch_that_reads_back_the_same():
