@@ -1,10 +1,66 @@
+import re
+import unicodedata
+
+import confusables
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+
+def username_key(username: str) -> str:
+    """The form two names are compared in: NFKC folds compatibility forms
+    (fullwidth, mathematical letters, ligatures) into the plain letters they
+    stand for, and casefold makes `Admin` and `admin` one name."""
+    return unicodedata.normalize("NFKC", username).casefold()
+
+
+def lookalikes(text: str) -> str:
+    """A regular expression for every character `text` can be mistaken for."""
+    return "(?:" + "|".join(re.escape(c) for c in confusables.confusable_characters(text)) + ")"
+
+
+def lookalike_exists(username: str) -> bool:
+    """Whether an existing username could be mistaken for `username`.
+
+    `confusables` gives, for a character, all that Unicode's confusables data (UTS #39)
+    lists as looking like it, across scripts and cases; one regular expression built
+    from them, run over the usernames, finds `admin` spelt with a Cyrillic a, or `adm1n`,
+    next to `admin` without storing anything new.
+    """
+    key, pattern, i = username_key(username), "", 0
+    while i < len(key):
+        pair = key[i : i + 2]
+        # Unicode lists some pairs as the lookalike of one character ("rn" of "m"): a pair
+        # in the new name must also match that one character in an existing name.
+        if len(pair) == 2 and confusables.confusable_characters(pair):
+            pattern += f"(?:{lookalikes(pair[0])}{lookalikes(pair[1])}|{lookalikes(pair)})"
+            i += 2
+        else:
+            pattern += lookalikes(key[i])
+            i += 1
+    users = get_user_model()._default_manager
+    return users.filter(**{f"{users.model.USERNAME_FIELD}__iregex": f"^{pattern}$"}).exists()
 
 
 class AccountAdapter(DefaultAccountAdapter):
     """Site-specific account rules, kept in one place (allauth's adapter)."""
 
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "username_confusable": _("This username is too similar to an existing one."),
+    }
+
     def is_open_for_signup(self, request) -> bool:
         # ACCOUNT_ALLOW_SIGNUP=0 turns a deployment invite-only.
         return getattr(settings, "ACCOUNT_ALLOW_SIGNUP", True)
+
+    def clean_username(self, username: str, shallow: bool = False) -> str:
+        # Store the NFKC form, as Django's own create_user does: fullwidth `admin` is `admin`,
+        # so allauth's (case-insensitive) "already taken" check below sees the twin.
+        username = unicodedata.normalize("NFKC", username)
+        username = super().clean_username(username, shallow=shallow)
+        # `shallow` is allauth generating a free name; it skips database look-ups.
+        if not shallow and lookalike_exists(username):
+            raise self.validation_error("username_confusable")
+        return username

@@ -1,7 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.views import admin_login
+
 urlpatterns = [
+    # Before the admin's own URLs: its login has no throttle, so it hands over to allauth's.
+    path("admin/login/", admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("features/", include("chatapp.features.urls")),
