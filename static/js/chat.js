@@ -34,8 +34,14 @@ const ERROR_TEXT = {
 const RETRY_LATER = new Set(["SERVICE_UNAVAILABLE"]);
 // Refusals that a retry cannot fix: the text goes back into the composer.
 const FINAL_REFUSALS = new Set(["MESSAGE_TOO_LONG", "MESSAGE_EMPTY", "BAD_REQUEST", "ROOM_INVALID", "ROOM_ACCESS_DENIED"]);
+// A join over CHAT_MAX_JOINS_PER_MINUTE (a fixed one-minute window on the server) is asked
+// again after a quarter of that window: one retry at a time, so a refused retry just waits
+// again, and the first one in the next minute gets in.
+const JOIN_RETRY_MS = 15_000;
+const JOIN_LIMITED_TEXT = `Too many rooms opened at once. Trying again in ${JOIN_RETRY_MS / 1000} s…`;
 
 const panes = new Map(); // room id -> pane state
+const joinRetries = new Map(); // room id -> timer of a rate-limited join's next try
 const wanted = new Set(JSON.parse(sessionStorage.getItem(ROOMS_KEY) || "[]")); // rooms open in this tab
 // client_id -> {room, text, state: "pending" | "failed", error}
 const outbox = new Map(Object.entries(JSON.parse(sessionStorage.getItem(OUTBOX_KEY) || "{}")));
@@ -69,7 +75,8 @@ function leave(roomId) {
   wanted.delete(roomId);
   for (const [id, item] of outbox) if (item.room === roomId) outbox.delete(id);
   saveState();
-  command({ command: "leave", room: roomId });
+  // A room waiting out the join limit is not joined, and the server would refuse the leave.
+  if (!panes.get(roomId)?.waiting) command({ command: "leave", room: roomId });
   removePane(roomId);
 }
 
@@ -93,6 +100,7 @@ function createPane(roomId, title) {
     oldestSeq: null,
     unread: 0,
     expectBaseline: true,
+    waiting: false, // a join was refused for the rate limit and is asked again later
     typing: new Map(), // username -> timer
     typingSentAt: 0,
   };
@@ -120,6 +128,7 @@ function createPane(roomId, title) {
 }
 
 function removePane(roomId) {
+  cancelJoinRetry(roomId);
   panes.get(roomId)?.el.remove();
   panes.delete(roomId);
   syncRoomButtons();
@@ -181,7 +190,8 @@ function showMessage(event) {
     if (event.seq <= pane.lastSeq) return; // seen already
     if (!pane.expectBaseline && event.seq > pane.lastSeq + 1) {
       // A gap: ask for what is missing; the replay includes this message too.
-      command({ command: "join", room: event.room, since: pane.lastSeq });
+      // (Unless a join is already due: asking now would only count against the limit.)
+      if (!pane.waiting) command({ command: "join", room: event.room, since: pane.lastSeq });
       return;
     }
     pane.expectBaseline = false;
@@ -233,6 +243,7 @@ function showPresence(data) {
 
 function sendTyping(pane, roomId) {
   const now = Date.now();
+  if (pane.waiting) return; // not joined: the server would refuse it
   if (now - pane.typingSentAt < TYPING_SEND_MS) return;
   pane.typingSentAt = now;
   command({ command: "typing", room: roomId });
@@ -316,7 +327,8 @@ function transmit(clientId) {
   const item = outbox.get(clientId);
   // Offline sends wait in the outbox, not in the socket's queue: they must follow the
   // re-join after a reconnect, and resendPending() sends them when the join is answered.
-  if (item && socketState(socketUrl) === "open") {
+  // A room waiting out the join limit is not joined: its sends wait for the join too.
+  if (item && socketState(socketUrl) === "open" && !panes.get(item.room)?.waiting) {
     command({ command: "send", room: item.room, message: item.text, client_id: clientId });
   }
 }
@@ -368,6 +380,10 @@ function onError(error) {
     }
     return;
   }
+  if (error.error === "RATE_LIMITED" && !error.client_id && error.room != null && wanted.has(error.room)) {
+    retryJoinLater(error.room); // a join (or a resume) over the join limit
+    return;
+  }
   if (RETRY_LATER.has(error.error) && error.room != null && wanted.has(error.room)) {
     // A join (or a resume) that met an outage: ask again shortly.
     setTimeout(() => wanted.has(error.room) && join(error.room), 2000);
@@ -394,6 +410,26 @@ function onError(error) {
   }
 }
 
+// The room stays wanted and gets a pane (before its first join, titled from the room list)
+// that says why it is empty; the join is asked again once the timer runs out.
+function retryJoinLater(roomId) {
+  const title = document.querySelector(`.room-link[data-room-id="${roomId}"] span`)?.textContent;
+  const pane = panes.get(roomId) || createPane(roomId, title || `Room ${roomId}`);
+  pane.waiting = true;
+  showComposerError(roomId, JOIN_LIMITED_TEXT);
+  if (joinRetries.has(roomId)) return; // already due: never more than one try at a time
+  const timer = setTimeout(() => {
+    joinRetries.delete(roomId);
+    if (wanted.has(roomId)) join(roomId);
+  }, JOIN_RETRY_MS);
+  joinRetries.set(roomId, timer);
+}
+
+function cancelJoinRetry(roomId) {
+  clearTimeout(joinRetries.get(roomId));
+  joinRetries.delete(roomId);
+}
+
 function resendPending(roomId) {
   for (const [clientId, item] of outbox) {
     if (item.room !== roomId) continue;
@@ -410,7 +446,9 @@ document.addEventListener("ws:message", ({ detail }) => {
   if ("join" in data) {
     const fresh = !panes.has(data.join);
     if (fresh) createPane(data.join, data.title);
-    showComposerError(data.join, ""); // e.g. an outage that has passed
+    cancelJoinRetry(data.join); // e.g. joined by the re-join after a reconnect
+    panes.get(data.join).waiting = false;
+    showComposerError(data.join, ""); // e.g. an outage or a join limit that has passed
     resendPending(data.join); // after a reconnect or a reload, unacked sends go again
   } else if ("resync" in data) {
     const pane = panes.get(data.resync);
