@@ -169,7 +169,10 @@ async def connect(transactional_db):
     async def _connect(
         path: str, user=None, *, origin: str | None = "http://localhost", app=None, session=None
     ):
-        headers = [(b"origin", origin.encode())] if origin else []
+        # The Host a browser on http://localhost sends: the origin check compares them.
+        headers = [(b"host", b"localhost")]
+        if origin:
+            headers.append((b"origin", origin.encode()))
         if user is not None:
             session = session or await sync_to_async(session_cookie)(user)
             headers.append((b"cookie", f"sessionid={session}".encode()))

@@ -14,16 +14,18 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from chatapp import routing  # noqa: E402
-from chatapp.websocket.security import SiteOriginValidator  # noqa: E402
+from chatapp.websocket.security import SiteOriginValidator, TrustedProxyMiddleware  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        # Channels' AllowedHostsOriginValidator, plus a setting for a missing Origin.
-        "websocket": SiteOriginValidator(
-            AuthMiddlewareStack(URLRouter(routing.websocket_urlpatterns))
-        ),
-    }
+application = TrustedProxyMiddleware(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            # The site's own origin (scheme, host, port) or CSRF_TRUSTED_ORIGINS.
+            "websocket": SiteOriginValidator(
+                AuthMiddlewareStack(URLRouter(routing.websocket_urlpatterns))
+            ),
+        }
+    )
 )
 
 # Everything imported so far lives as long as the process: keep the garbage

@@ -2,7 +2,7 @@
 
     python -m chatapp.serve [daphne options] chatapp.asgi:application
 
-The same command line as `daphne`, with two changes.
+The same command line as `daphne`, with three changes.
 
 - By default daphne's websocket library (autobahn) answers a protocol error,
   such as a frame over --websocket-max-frame-size, by dropping the TCP
@@ -15,22 +15,77 @@ The same command line as `daphne`, with two changes.
   the server's time when fanning out. Here a write goes to the kernel at once
   when nothing is waiting before it, as asyncio's own transports do; only what
   the kernel does not take is buffered (README, "Fan-out").
+- What the kernel does not take is bounded per socket (WEBSOCKET_MAX_BUFFERED_BYTES):
+  a client that stops reading is closed with 4008 instead of filling the server's
+  memory, and consumers can see the unsent bytes to pace long replays.
 """
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 import daphne.server
 from daphne.cli import CommandLineInterface
-from daphne.ws_protocol import WebSocketFactory
+from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
 from twisted.internet.abstract import FileDescriptor
+
+from chatapp.websocket.codes import CLOSE_TOO_SLOW, WRITE_BUFFER_EXTENSION
 
 _buffered_write = FileDescriptor.write
 
 
+def max_buffered_bytes() -> int:
+    """WEBSOCKET_MAX_BUFFERED_BYTES, read like the other settings (0 turns it off)."""
+    from django.conf import settings
+
+    return int(getattr(settings, "WEBSOCKET_MAX_BUFFERED_BYTES", 1024 * 1024))
+
+
+def unsent_bytes(transport: Any) -> int:
+    """Bytes written to a Twisted TCP transport that the kernel has not taken yet."""
+    try:
+        return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+    except AttributeError:  # not a plain TCP transport: nothing we can measure
+        return 0
+
+
+class BoundedWebSocketProtocol(WebSocketProtocol):
+    """daphne's websocket protocol with a bound on what the client has not taken.
+
+    Twisted buffers without limit whatever the kernel does not take, so a client
+    that stops reading could hold any amount of server memory. Past
+    WEBSOCKET_MAX_BUFFERED_BYTES the socket is closed with 4008 (the client resumes
+    with `since`); if the close frame is not taken either, the connection is
+    dropped a second later (closeHandshakeTimeout), which frees the buffer.
+    """
+
+    def serverSend(self, content, binary=False):
+        super().serverSend(content, binary)
+        limit = self.factory.max_buffered_bytes
+        if limit and self.state == self.STATE_OPEN and unsent_bytes(self.transport) > limit:
+            self.sendClose(code=CLOSE_TOO_SLOW, reason="too slow: resume with since")
+
+
 class CleanClosingWebSocketFactory(WebSocketFactory):
+    protocol = BoundedWebSocketProtocol
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.setProtocolOptions(failByDrop=False)
+        self.max_buffered_bytes = max_buffered_bytes()
+
+
+class Server(daphne.server.Server):
+    def create_application(self, protocol, scope):
+        """Give websocket scopes a way to read the socket's unsent bytes."""
+        if scope.get("type") == "websocket":
+            extensions = dict(scope.get("extensions") or {})
+            extensions[WRITE_BUFFER_EXTENSION] = {
+                "unsent": lambda: unsent_bytes(protocol.transport)
+            }
+            scope = {**scope, "extensions": extensions}
+        return super().create_application(protocol, scope)
 
 
 def write_at_once(self: FileDescriptor, data: bytes) -> None:
@@ -52,7 +107,9 @@ def write_at_once(self: FileDescriptor, data: bytes) -> None:
 
 
 def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatapp.settings")
     daphne.server.WebSocketFactory = CleanClosingWebSocketFactory
+    CommandLineInterface.server_class = Server
     FileDescriptor.write = write_at_once
     CommandLineInterface.entrypoint()
 

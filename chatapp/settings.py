@@ -331,6 +331,24 @@ WEBSOCKET_MAX_CONNECTIONS_PER_MINUTE = env_int("WEBSOCKET_MAX_CONNECTIONS_PER_MI
 WEBSOCKET_MAX_CONNECTIONS_PER_IP_PER_MINUTE = env_int(
     "WEBSOCKET_MAX_CONNECTIONS_PER_IP_PER_MINUTE", 300
 )
+# Callbacks of `@consumer` endpoints (the features page) per user (or IP) and minute.
+WEBSOCKET_MAX_CALLBACKS_PER_MINUTE = env_int("WEBSOCKET_MAX_CALLBACKS_PER_MINUTE", 60)
+# Sockets open at once in one process, per user and per client IP (0 turns off); over
+# the cap, close 4429. Raise the process's file-descriptor limit above their sum.
+WEBSOCKET_MAX_SOCKETS_PER_USER = env_int("WEBSOCKET_MAX_SOCKETS_PER_USER", 20)
+WEBSOCKET_MAX_SOCKETS_PER_IP = env_int("WEBSOCKET_MAX_SOCKETS_PER_IP", 100)
+# Proxies in front of the site that append to X-Forwarded-For: the client address is
+# taken this many entries from the right (0: the peer address; never the left entry,
+# which the client writes).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Every open socket's login is read again this often (seconds; 0 off), so changes made
+# without a signal or lost in a layer outage still close or restrict it.
+WEBSOCKET_AUTH_RECHECK_SECONDS = env_int("WEBSOCKET_AUTH_RECHECK_SECONDS", 30)
+# Bytes sent to one socket that its client has not taken yet, at most (chatapp/serve.py):
+# past it the socket is closed with 4008 and resumes later. Long replays are paced to
+# a quarter of it; a client that takes nothing for WEBSOCKET_DRAIN_TIMEOUT s is closed.
+WEBSOCKET_MAX_BUFFERED_BYTES = env_int("WEBSOCKET_MAX_BUFFERED_BYTES", 1024 * 1024)
+WEBSOCKET_DRAIN_TIMEOUT = env_float("WEBSOCKET_DRAIN_TIMEOUT", 10.0)
 # Native clients send no Origin header; browsers always do. Refused unless turned on.
 WEBSOCKET_ALLOW_MISSING_ORIGIN = env_bool("WEBSOCKET_ALLOW_MISSING_ORIGIN", False)
 # Hub events queued for one socket before it is closed with 4008 as too slow.

@@ -28,7 +28,7 @@ from chatapp.websocket import WebsocketConsumer
 from chatapp.websocket.consumers import CLOSE_TOO_SLOW, SERVICE_UNAVAILABLE, spawn
 from chatapp.websocket.hub import per_loop
 
-from .history import Joined, join_room, missed_messages, store_message
+from .history import REPLAY_PAGE, Joined, join_room, missed_messages, store_message
 from .presence import presence
 from .services import (
     BAD_REQUEST,
@@ -38,6 +38,7 @@ from .services import (
     USER_HAS_TO_LOGIN,
     ChatError,
     encode,
+    is_storable,
     notice_event,
     room_broadcast,
     room_group,
@@ -155,8 +156,10 @@ class ChatConsumer(WebsocketConsumer):
         room_id = _int_field(content, "room")
         since = _int_field(content, "since", required=False)
         already = room_id in self.joined
-        if already and since is None:
-            # This socket has had the history: send only what it has not had.
+        if already and (since is None or self.unsent_bytes() > 0):
+            # This socket has had the history: send only what it has not had. While
+            # what it was sent is still on its way, a join asking again is collapsed
+            # into this too, so repeated joins never multiply a replay.
             since = self.joined[room_id]
         if not already:
             # Join the group before reading history, so nothing stored in between is
@@ -172,17 +175,32 @@ class ChatConsumer(WebsocketConsumer):
         await self.send_json({"join": room_id, "title": joined.title})
         if joined.resync:
             await self.send_json({"resync": room_id})
-        for event in joined.history:
-            await self.send(text_data=encode(event))
-        if joined.history:
-            last = joined.history[-1]["seq"]
-        else:  # nothing newer than `since` (or an empty room)
+        last = await self.replay(room_id, joined)
+        if last is None:
+            return  # closed: the client did not take the replay
+        if last == 0:  # nothing newer than `since` (or an empty room)
             last = min(since or 0, joined.last_seq)
         self.joined[room_id] = max(last, self.joined.get(room_id, 0))
         if not already:
             await self.enter(room_id, joined.username)
         else:
             await self.send_json(await presence_event(room_id))
+
+    async def replay(self, room_id: int, joined: Joined) -> int | None:
+        """Send the join's history a page at a time, as fast as the client takes it;
+        the last seq sent (0 for none), or None if the socket was closed for not
+        taking it."""
+        page, last = joined.history, 0
+        while page:
+            if not await self.send_paced(encode(event) for event in page):
+                return None  # closed, and out of every group
+            last = page[-1]["seq"]
+            if last >= joined.until:
+                break
+            page = await database_sync_to_async(missed_messages)(
+                room_id, last, joined.until + 1, REPLAY_PAGE
+            )
+        return last
 
     async def cmd_leave(self, content: dict[str, Any]) -> None:
         room_id = _int_field(content, "room")
@@ -196,7 +214,7 @@ class ChatConsumer(WebsocketConsumer):
         client_id = content.get("client_id", "")
         if not isinstance(text, str) or not isinstance(client_id, str):
             raise ChatError(BAD_REQUEST, room_id)
-        if len(client_id) > MAX_CLIENT_ID_LENGTH:
+        if len(client_id) > MAX_CLIENT_ID_LENGTH or not is_storable(client_id):
             raise ChatError(BAD_REQUEST, room_id)
         if room_id not in self.joined:
             raise ChatError(ROOM_ACCESS_DENIED, room_id)
@@ -224,7 +242,14 @@ class ChatConsumer(WebsocketConsumer):
         self.typing_sent[room_id] = now
         event = {"typing": room_id, "username": self.user.get_username()}
         await self.broadcast(
-            room_id, {"type": "chat.event", "room": room_id, "text": encode(event)}
+            room_id,
+            # Not back to the typist's own sockets (live_step skips `not_to_user`).
+            {
+                "type": "chat.event",
+                "room": room_id,
+                "text": encode(event),
+                "not_to_user": self.user.pk,
+            },
         )
 
     # Membership and presence ----------------------------------------------------------
@@ -310,7 +335,7 @@ class ChatConsumer(WebsocketConsumer):
         """What a room broadcast needs at this socket; `sent` holds seqs of this batch
         not yet in `joined`."""
         room_id = event["room"]
-        if room_id not in self.joined:
+        if room_id not in self.joined or event.get("not_to_user") == self.auth_user_id:
             return Live.SKIP
         seq = event.get("seq")
         if seq is None:

@@ -58,9 +58,9 @@ class Message(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["room", "seq"], name="message_unique_seq_per_room"),
             models.UniqueConstraint(
-                fields=["author", "client_id"],
+                fields=["room", "author", "client_id"],
                 condition=~models.Q(client_id=""),
-                name="message_unique_client_id_per_author",
+                name="message_unique_client_id_per_author_and_room",
             ),
         ]
 

@@ -86,11 +86,23 @@ def get_room_for(user: User, room_id: int) -> Room:
     return room
 
 
+def is_storable(text: str) -> bool:
+    """Whether every database can store `text` as it is: no NUL (PostgreSQL refuses
+    it, SQLite keeps it) and no lone surrogate (not encodable as UTF-8)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def clean_text(text: str) -> str:
     """The text to store, or a ChatError: empty and over-long messages are refused."""
     if len(text) > settings.CHAT_MAX_MESSAGE_LENGTH:
         raise ChatError(MESSAGE_TOO_LONG)
-    if "\x00" in text:  # PostgreSQL cannot store it, and no one types it
+    if not is_storable(text):
         raise ChatError(BAD_REQUEST)
     text = text.strip()
     if not text:
@@ -125,7 +137,8 @@ def post_message(
     of a stored one is answered first, so it is never refused for the rate.
     """
     if client_id and author is not None:
-        existing = Message.objects.filter(author=author, client_id=client_id).first()
+        # Idempotency keys are per room: the same key in another room is another message.
+        existing = Message.objects.filter(room=room, author=author, client_id=client_id).first()
         if existing is not None:
             return Posted(existing, created=False)
     if rate_limited and author is not None:
@@ -147,7 +160,8 @@ def post_message(
     except IntegrityError:
         # The same client_id raced in on another socket: that one was stored.
         if client_id and author is not None:
-            return Posted(Message.objects.get(author=author, client_id=client_id), created=False)
+            stored = Message.objects.get(room=room, author=author, client_id=client_id)
+            return Posted(stored, created=False)
         raise
     return Posted(message, created=True)
 
@@ -205,7 +219,9 @@ def notice_event(room_id: int, username: str, msg_type: int) -> dict[str, Any]:
 
 
 def encode(event: dict[str, Any]) -> str:
-    return json.dumps(event, separators=(",", ":"))
+    """A client frame as JSON text. Not ASCII-escaped: an emoji is 4 bytes of UTF-8 on
+    the wire, not 12 of `\\ud83d\\ude00` (stored text is valid UTF-8 by construction)."""
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
 
 
 def room_broadcast(event: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 
-from chatapp.websocket import stream_send, turbo_stream
+from chatapp.websocket import register_stream_access, stream_send, turbo_stream
 
 from .models import Room
 
@@ -18,6 +18,10 @@ logger = logging.getLogger(__name__)
 # Two streams, so that staff-only titles never reach a non-staff page.
 LOBBY_STREAM = "lobby"
 STAFF_LOBBY_STREAM = "lobby-staff"
+
+
+# Re-checked at connect and on every change of the user: losing staff stops it.
+register_stream_access(STAFF_LOBBY_STREAM, lambda user: user.is_staff)
 
 
 def lobby_stream_for(user) -> str:

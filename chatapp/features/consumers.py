@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.template.loader import render_to_string
 
-from chatapp.websocket import NO_PERM_REQUIRED, command, consumer
+from chatapp.websocket import LOGIN_REQUIRED, command, consumer
 
 MAX_DEMO_MESSAGE = 500
 
 
 @consumer(
-    perm=NO_PERM_REQUIRED,
+    perm=LOGIN_REQUIRED,
     target_id="counter-value",
     base_template="features/counter_value.html",
     broadcast=False,
@@ -24,7 +24,7 @@ def counter(consumer, request, step=1):
 
 
 @consumer(
-    perm=NO_PERM_REQUIRED,
+    perm=LOGIN_REQUIRED,
     path="<slug:room_name>",
     target_id="chat-length",
     base_template="features/chat_length.html",
@@ -41,12 +41,12 @@ def chat(consumer, request, message, *, room_name):
     return {"length": len(message), "room_name": room_name}
 
 
-@consumer(perm=NO_PERM_REQUIRED, group_name=lambda consumer: "features.announcements")
+@consumer(perm=LOGIN_REQUIRED, group_name=lambda consumer: "features.announcements")
 def announcements(consumer, request):
     """Receives backend sends only (see views.announce); a fixed group name."""
 
 
-@consumer(perm=NO_PERM_REQUIRED)
+@consumer(perm=LOGIN_REQUIRED)
 def sockets(consumer, request, action):
     """Opens or closes the announcements socket with the websocket.* commands."""
     url = announcements.reverse()

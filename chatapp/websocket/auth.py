@@ -9,20 +9,27 @@ layer subscription and a receive loop for every user connected to it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from importlib import import_module
 from typing import Any, Protocol
 
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.db.models import Exists
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from .hub import get_hub
+from .hub import RECOVERED, get_hub, spawn
 
 logger = logging.getLogger(__name__)
 
 
 class Socket(Protocol):
+    login_key: tuple[int, str | None]  # (user id, session key)
+    login_snapshot: LoginSnapshot | None  # as last checked
+
     def hub_deliver(self, event: dict[str, Any]) -> None:
         """Take one event for this socket; must not block."""
 
@@ -31,16 +38,26 @@ AUTH_GROUP = "auth.changes"
 
 
 class UserSockets:
-    """This event loop's logged-in sockets by user, fed by one hub subscription."""
+    """This event loop's logged-in sockets by user, fed by one hub subscription.
+
+    Layer events can be lost (a Redis blip), and some changes send none (a queryset
+    update(), a password set in the shell). So every WEBSOCKET_AUTH_RECHECK_SECONDS,
+    and at once when the hub gets its subscription back after an outage, the logins
+    of all its sockets are read again in two queries, and the sockets whose login
+    changed are told, as an `auth.changed` event would have told them.
+    """
 
     def __init__(self) -> None:
         self.by_user: dict[int, set[Socket]] = {}
+        self.rechecker: asyncio.Task | None = None
 
     async def add(self, user_id: int, socket: Socket) -> None:
         """Hand `socket` its user's auth events from when this returns on."""
         # Registered first, so that the last socket leaving meanwhile does not
         # unsubscribe the process under it.
         self.by_user.setdefault(user_id, set()).add(socket)
+        if self.rechecker is None and settings.WEBSOCKET_AUTH_RECHECK_SECONDS > 0:
+            self.rechecker = asyncio.get_running_loop().create_task(self.recheck_every())
         try:
             # The first socket subscribes the process; later ones return at once.
             await get_hub().subscribe(AUTH_GROUP, self)
@@ -56,12 +73,108 @@ class UserSockets:
             if not sockets:
                 del self.by_user[user_id]
         if not self.by_user:
+            if self.rechecker is not None:
+                self.rechecker.cancel()
+                self.rechecker = None
             await get_hub().unsubscribe(AUTH_GROUP, self)
 
     def hub_deliver_batch(self, events: list[dict[str, Any]]) -> None:
         for event in events:
+            if event.get("type") == RECOVERED:
+                # Auth events sent during the outage are lost: look at every login.
+                spawn(self.recheck())
+                continue
             for socket in list(self.by_user.get(event.get("user"), ())):
                 socket.hub_deliver(event)
+
+    async def recheck_every(self) -> None:
+        while True:
+            await asyncio.sleep(settings.WEBSOCKET_AUTH_RECHECK_SECONDS)
+            try:
+                await self.recheck()
+            except Exception:
+                # A database outage: the sockets' own commands still check.
+                logger.warning("could not re-check the logins of open sockets", exc_info=True)
+
+    async def recheck(self) -> None:
+        """Tell every socket whose login changed since it connected (or was last told)."""
+        sockets = [socket for group in list(self.by_user.values()) for socket in group]
+        logins = {socket.login_key for socket in sockets}
+        if not logins:
+            return
+        states = await database_sync_to_async(login_states)(logins)
+        for socket in sockets:
+            if states.get(socket.login_key) != socket.login_snapshot:
+                socket.hub_deliver({"type": "auth.changed", "user": socket.login_key[0]})
+
+
+# What a socket remembers of its login at connect: if any of it changes (the password,
+# the staff or superuser flag), its session is checked again and the app told.
+LoginSnapshot = tuple[str, bool, bool]
+
+
+def snapshot_of(user: Any) -> LoginSnapshot | None:
+    """The parts of a logged-in user whose change a socket must notice."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (user.password, user.is_staff, user.is_superuser)
+
+
+def _sessions_in_database() -> bool:
+    return settings.SESSION_ENGINE in (
+        "django.contrib.sessions.backends.db",
+        "django.contrib.sessions.backends.cached_db",
+    )
+
+
+def login_state(user_id: int, session_key: str | None) -> LoginSnapshot | None:
+    """The login's snapshot now, or None if the session ended or the user is gone or
+    inactive: one query with database sessions. Synchronous (database_sync_to_async).
+
+    Cheap enough for every command: no session decoding, no password hashing. A
+    changed snapshot is what calls for the full check (session_is_valid).
+    """
+    if not session_key:
+        return None
+    users = get_user_model().objects.filter(pk=user_id, is_active=True)
+    if _sessions_in_database():
+        from django.contrib.sessions.models import Session
+
+        alive = Session.objects.filter(session_key=session_key, expire_date__gt=timezone.now())
+        row = (
+            users.annotate(alive=Exists(alive))
+            .values_list("password", "is_staff", "is_superuser", "alive")
+            .first()
+        )
+        return (row[0], row[1], row[2]) if row and row[3] else None
+    row = users.values_list("password", "is_staff", "is_superuser").first()
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    return (row[0], row[1], row[2]) if row and store.exists(session_key) else None
+
+
+def login_states(
+    logins: set[tuple[int, str | None]],
+) -> dict[tuple[int, str | None], LoginSnapshot | None]:
+    """`login_state` of many logins in two queries (the periodic re-check). Synchronous."""
+    users = {
+        pk: (password, staff, superuser)
+        for pk, password, staff, superuser in get_user_model()
+        .objects.filter(pk__in={user_id for user_id, _ in logins}, is_active=True)
+        .values_list("pk", "password", "is_staff", "is_superuser")
+    }
+    keys = {key for _, key in logins if key}
+    if _sessions_in_database():
+        from django.contrib.sessions.models import Session
+
+        alive = set(
+            Session.objects.filter(
+                session_key__in=keys, expire_date__gt=timezone.now()
+            ).values_list("session_key", flat=True)
+        )
+    else:
+        store = import_module(settings.SESSION_ENGINE).SessionStore()
+        alive = {key for key in keys if store.exists(key)}
+    return {(user_id, key): users.get(user_id) if key in alive else None for user_id, key in logins}
 
 
 def session_is_valid(session_key: str | None, user_id: int) -> bool:

@@ -33,6 +33,17 @@ KNOWN_COMMANDS = frozenset(
     )
 )
 
+# Commands that concern only the socket that called: with `broadcast=True` they
+# still go to the caller alone, unless built with `group_command()`.
+CALLER_COMMANDS = frozenset(
+    ("error", "permission_denied", "websocket.open", "websocket.close", "redirect", "focus")
+)
+
+
+class GroupCommand(list):
+    """A command that goes to the whole group even if it is one of CALLER_COMMANDS."""
+
+
 # The reply being collected by the @consumer function running now, if any.
 _collector: contextvars.ContextVar[list[Command] | None] = contextvars.ContextVar(
     "websocket_command_collector", default=None
@@ -48,6 +59,21 @@ def command(name: str, *args: Any) -> Command:
     if collected is not None:
         collected.append(cmd)
     return cmd
+
+
+def group_command(name: str, *args: Any) -> Command:
+    """`command()` for the whole group of a broadcasting `@consumer`, even an error or
+    a socket control command (which otherwise go to the calling socket only)."""
+    cmd = GroupCommand(command(name, *args))
+    collected = _collector.get()
+    if collected is not None:
+        collected[-1] = cmd  # the same command, now marked for the group
+    return cmd
+
+
+def is_group_command(cmd: Command) -> bool:
+    """Whether a broadcasting `@consumer` sends `cmd` to the group (else to the caller)."""
+    return isinstance(cmd, GroupCommand) or (bool(cmd) and cmd[0] not in CALLER_COMMANDS)
 
 
 def render_commands(

@@ -8,7 +8,7 @@ import json
 import logging
 import uuid
 from collections import deque
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterable
 from typing import TYPE_CHECKING, Any
 
 from channels.consumer import get_handler_name
@@ -21,25 +21,25 @@ from django.conf import settings
 from django.db import DatabaseError
 from redis.exceptions import RedisError
 
-from .auth import UserSockets, session_is_valid
+from .auth import LoginSnapshot, UserSockets, login_state, session_is_valid, snapshot_of
+from .codes import (
+    CLOSE_ABNORMAL,
+    CLOSE_LOGGED_OUT,
+    CLOSE_PERMISSION_DENIED,
+    CLOSE_TOO_MANY_CONNECTIONS,
+    CLOSE_TOO_SLOW,
+    WRITE_BUFFER_EXTENSION,
+)
 from .commands import Command, batch_frames, encode_commands
-from .hub import get_hub, per_loop
+from .hub import get_hub, per_loop, spawn
 from .permissions import PermSpec, fresh_user, normalize_perms, user_passes
-from .security import awithin_rate, client_ip
+from .security import OpenSockets, awithin_rate, client_ip
 from .turns import Turns
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 logger = logging.getLogger(__name__)
-
-# Close codes in the 4000 range, which the client runtime does not reconnect after.
-CLOSE_LOGGED_OUT = 4401
-CLOSE_PERMISSION_DENIED = 4403
-CLOSE_TOO_MANY_CONNECTIONS = 4429
-# Closed because it fell too far behind (its inbox overflowed): the client
-# reconnects and catches up, so one slow client never holds up the others.
-CLOSE_TOO_SLOW = 4008
 
 # Errors of a service that is down for a while (the database, Redis), not of the
 # request: the client gets SERVICE_UNAVAILABLE and may try again.
@@ -48,6 +48,9 @@ SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 # A login may be re-validated a moment before the view that changed it updates the
 # session (password change); look again after this before closing.
 AUTH_RECHECK_DELAY = 0.3
+
+# How often a paced send looks whether the client took what was sent.
+DRAIN_POLL_SECONDS = 0.02
 
 _REQUIRED = object()
 # The channel name of a socket without a layer channel (see `layer_channel`).
@@ -88,6 +91,11 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         self.inbox: deque[dict[str, Any]] | None = None  # made when first needed
         self.inbox_task: asyncio.Task | None = None
         self.inbox_closed = False
+        self.cleaned_up = False
+        self.logged_out = False  # closed with 4401: no command is handled any more
+        self.login_key: tuple[int, str | None] = (0, None)  # (user id, session key)
+        self.login_snapshot: LoginSnapshot | None = None
+        self.open_socket_keys: list[str] = []  # counted in OpenSockets until clean-up
         # Hub events are handled in the hub's step or in a task of their own, beside
         # the consumer's main loop; this keeps every handler serial, as if all
         # events came through the consumer's one queue.
@@ -111,7 +119,10 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         if isinstance(wrapper, InstanceSessionWrapper):
             send = wrapper.real_send
         if self.layer_channel:
-            await super().__call__(scope, receive, send)
+            try:
+                await super().__call__(scope, receive, send)
+            finally:
+                await self.clean_up(CLOSE_ABNORMAL)
             return
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
@@ -122,6 +133,10 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
                 await self.dispatch(await receive())
         except StopConsumer:
             pass
+        finally:
+            # However the socket ends (a bug, a cancelled task), leave the hub and run
+            # the subclass's disconnect: a member list must not keep a dead socket.
+            await self.clean_up(CLOSE_ABNORMAL)
 
     # Dispatch -----------------------------------------------------------------
 
@@ -289,6 +304,9 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
             await self.hub_join(group)
         if self.user.is_authenticated:
             # So that a logout or password change elsewhere can close this socket.
+            session = self.scope.get("session")
+            self.login_key = (self.user.pk, getattr(session, "session_key", None))
+            self.login_snapshot = snapshot_of(self.user)
             self.auth_user_id = self.user.pk
             await per_loop(UserSockets).add(self.auth_user_id, self)
         try:
@@ -304,15 +322,34 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         (Channels' own version also hops to a thread to close database connections;
         database_sync_to_async already does that around each piece of ORM work.)
         """
-        await self.leave_hub()
-        await self.disconnect(message["code"])
+        await self.clean_up(message["code"])
         raise StopConsumer()
 
+    async def clean_up(self, code: int) -> None:
+        """Leave the hub and run `disconnect(code)`, once, however the socket ended."""
+        if self.cleaned_up:
+            return
+        self.cleaned_up = True
+        per_loop(OpenSockets).give_back(self.open_socket_keys)
+        self.open_socket_keys = []
+        try:
+            await self.leave_hub()
+            await self.disconnect(code)
+        except Exception:
+            logger.exception("%s failed to clean up", type(self).__name__)
+
     async def connection_allowed(self) -> bool:
-        """Called first at connect: connection attempts per client IP and per user and minute."""
+        """Called first at connect: sockets open at once per user and client IP, and
+        connection attempts per client IP and per user and minute."""
+        ip = client_ip(self.scope)
+        caps = [(f"ip:{ip}", settings.WEBSOCKET_MAX_SOCKETS_PER_IP)]
+        if self.user.is_authenticated:
+            caps.append((f"user:{self.user.pk}", settings.WEBSOCKET_MAX_SOCKETS_PER_USER))
+        if not per_loop(OpenSockets).take(caps):
+            return False
+        self.open_socket_keys = [key for key, _ in caps]
         ip_ok = await awithin_rate(
-            f"ws-connect-ip:{client_ip(self.scope)}",
-            settings.WEBSOCKET_MAX_CONNECTIONS_PER_IP_PER_MINUTE,
+            f"ws-connect-ip:{ip}", settings.WEBSOCKET_MAX_CONNECTIONS_PER_IP_PER_MINUTE
         )
         if not ip_ok:
             return False
@@ -348,10 +385,13 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             content = json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):
+            # RecursionError: nesting deeper than Python's stack ("[" * 6000).
             await self.send_error("BAD_REQUEST", "frame is not JSON")
             return
         try:
+            if self.logged_out or not await self.login_still_valid():
+                return
             if not await self.has_permission():
                 await self.send_permission_denied()
                 return
@@ -410,22 +450,45 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         """Send commands to every socket of `group`, encoded once."""
         await self.group_send(group, commands_event(commands))
 
+    async def login_still_valid(self) -> bool:
+        """Called before every command of a logged-in socket: one cheap look-up of its
+        session and user. If anything changed, the full check of `auth_changed`
+        runs (False once it closed the socket with 4401)."""
+        if self.auth_user_id is None:
+            return True
+        state = await database_sync_to_async(login_state)(*self.login_key)
+        if state != self.login_snapshot:
+            await self.auth_changed({"user": self.auth_user_id})
+        return not self.logged_out
+
     async def auth_changed(self, event: dict[str, Any]) -> None:
-        """Called when the user's login may have ended: close (4401) if it has."""
-        session = self.scope.get("session")
-        session_key = getattr(session, "session_key", None)
+        """Called when the user's login may have ended or changed: close (4401) if it
+        ended, else take the user as it is now and call `user_changed()`."""
+        if self.logged_out or self.auth_user_id is None:
+            return
+        session_key = self.login_key[1]
         if event.get("session_key") and event["session_key"] != session_key:
             return  # another session of the same user ended
         if not event.get("session_key"):
-            check = database_sync_to_async(session_is_valid)
-            if await check(session_key, self.user.pk):
-                await self.user_changed()
+            if await self.login_holds():
                 return
             await asyncio.sleep(AUTH_RECHECK_DELAY)
-            if await check(session_key, self.user.pk):
-                await self.user_changed()
+            if await self.login_holds():
                 return
+        self.logged_out = True
+        await self.leave_hub()  # from now on nothing more reaches this socket
         await self.close(code=CLOSE_LOGGED_OUT)
+
+    async def login_holds(self) -> bool:
+        """If the session is still valid, reload the user, remember its snapshot and
+        call `user_changed()`; False if the login has ended."""
+        user_id, session_key = self.login_key
+        if not await database_sync_to_async(session_is_valid)(session_key, user_id):
+            return False
+        self.user = await database_sync_to_async(fresh_user)(user_id)
+        self.login_snapshot = snapshot_of(self.user)
+        await self.user_changed()
+        return True
 
     async def user_changed(self) -> None:
         """Called when the user changed but is still logged in (e.g. lost a flag). Override."""
@@ -434,21 +497,37 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         """Called for a `client.commands` event: forward the pre-encoded frame."""
         await self.send_frame(event["text"])
 
+    def unsent_bytes(self) -> int:
+        """Bytes sent to this socket that the client has not taken yet, where the server
+        says (chatapp/serve.py); 0 where it does not."""
+        extension = (self.scope.get("extensions") or {}).get(WRITE_BUFFER_EXTENSION)
+        return extension["unsent"]() if extension else 0
+
+    async def send_paced(self, frames: Iterable[str]) -> bool:
+        """Send frames as the client takes them: while more than a quarter of
+        WEBSOCKET_MAX_BUFFERED_BYTES is unsent, wait. A client that takes nothing for
+        WEBSOCKET_DRAIN_TIMEOUT seconds is closed with 4008 (False): a long replay
+        costs the server a bounded buffer, never the whole replay at once."""
+        high = settings.WEBSOCKET_MAX_BUFFERED_BYTES // 4
+        for text in frames:
+            await self.send_frame(text)
+            unsent = self.unsent_bytes()
+            waited = 0.0
+            while high and unsent > high:
+                await asyncio.sleep(DRAIN_POLL_SECONDS)
+                now = self.unsent_bytes()
+                waited = 0.0 if now < unsent else waited + DRAIN_POLL_SECONDS
+                unsent = now
+                if waited >= settings.WEBSOCKET_DRAIN_TIMEOUT:
+                    logger.warning("closing %s: it takes nothing", self.channel_name)
+                    await self.leave_hub()
+                    await self.close(code=CLOSE_TOO_SLOW)
+                    return False
+        return True
+
     async def send_frame(self, text: str) -> None:
         """Send an encoded text frame: the fan-out path, without Channels' layers of send."""
         await self.base_send({"type": "websocket.send", "text": text})
-
-
-_background: set[asyncio.Task] = set()
-
-
-def spawn(coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task:
-    """Run `coroutine` in a task nobody awaits, kept referenced until it ends
-    (the event loop itself only holds tasks weakly)."""
-    task = asyncio.get_running_loop().create_task(coroutine)
-    _background.add(task)
-    task.add_done_callback(_background.discard)
-    return task
 
 
 async def finish_suspended(coroutine: Coroutine[Any, Any, None], waiting_on: Any) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from django.apps import apps
+from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest
 from django.template.loader import render_to_string
@@ -28,9 +29,10 @@ from django.urls import URLPattern, URLResolver
 from django.urls import path as url_path
 from django.urls.resolvers import RoutePattern
 
-from .commands import Command, collect_commands
+from .commands import Command, collect_commands, is_group_command
 from .consumers import WebsocketConsumer
 from .permissions import PermSpec
+from .security import awithin_rate, client_ip
 
 GroupNameFunc = Callable[[Any], str]
 
@@ -113,7 +115,10 @@ class ConsumerFunction:
             html = render_to_string(self.base_template, result, request=request)
             commands.append(["update", self.target_id, html])
         elif isinstance(result, list):
-            commands.extend(result)
+            # `command()` already collected what it built: returning the same
+            # commands must not send them twice.
+            collected = {id(cmd) for cmd in commands}
+            commands.extend(cmd for cmd in result if id(cmd) not in collected)
         return commands
 
 
@@ -138,14 +143,25 @@ class FunctionConsumer(WebsocketConsumer):
 
     async def receive_callback(self, *args: Any) -> None:
         """Run the function in a worker thread (it may use the ORM) and send its commands."""
+        who = self.user.pk if self.user.is_authenticated else client_ip(self.scope)
+        if not await awithin_rate(
+            f"ws-callback:{who}", settings.WEBSOCKET_MAX_CALLBACKS_PER_MINUTE
+        ):
+            await self.send_error("RATE_LIMITED", "too many messages a minute; wait a moment")
+            return
         request = websocket_request(self.scope, self.user)
         commands = await database_sync_to_async(self.function.run)(self, request, args)
-        if not commands:
-            return
-        if self.function.broadcast:
-            await self.group_send_commands(self.group, commands)
+        if not self.function.broadcast:
+            to_group, to_caller = [], commands
         else:
-            await self.channel_send_commands(commands)
+            # Errors and client control (open or close a socket, redirect, focus)
+            # concern the caller alone, unless built with group_command().
+            to_group = [c for c in commands if is_group_command(c)]
+            to_caller = [c for c in commands if not is_group_command(c)]
+        if to_caller:
+            await self.channel_send_commands(to_caller)
+        if to_group:
+            await self.group_send_commands(self.group, to_group)
 
 
 def consumer(

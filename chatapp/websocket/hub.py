@@ -34,6 +34,7 @@ import logging
 import time
 import weakref
 from collections import deque
+from collections.abc import Coroutine
 from typing import Any, Protocol, TypeVar
 
 from channels.layers import get_channel_layer
@@ -241,6 +242,18 @@ def get_hub() -> Hub:
     if hub is None or hub.layer is not layer:
         hub = _hubs[loop] = Hub(layer)
     return hub
+
+
+_background: set[asyncio.Task] = set()
+
+
+def spawn(coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task:
+    """Run `coroutine` in a task nobody awaits, kept referenced until it ends
+    (the event loop itself only holds tasks weakly)."""
+    task = asyncio.get_running_loop().create_task(coroutine)
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+    return task
 
 
 T = TypeVar("T")

@@ -18,22 +18,34 @@ class _NoPermRequired:
         return "NO_PERM_REQUIRED"
 
 
-NO_PERM_REQUIRED: Final = _NoPermRequired()
+class _LoginRequired:
+    """Marker for consumers any logged-in user may use (no particular permission)."""
 
-PermSpec = str | Iterable[str] | _NoPermRequired
+    def __repr__(self) -> str:
+        return "LOGIN_REQUIRED"
+
+
+NO_PERM_REQUIRED: Final = _NoPermRequired()
+LOGIN_REQUIRED: Final = _LoginRequired()
+
+PermSpec = str | Iterable[str] | _NoPermRequired | _LoginRequired
 
 
 def normalize_perms(perm: PermSpec) -> tuple[str, ...] | None:
-    """Return the permission names to check, or None when none are required."""
+    """Return the permission names to check (none but a login for LOGIN_REQUIRED),
+    or None when nothing is required."""
     if perm is NO_PERM_REQUIRED:
         return None
+    if perm is LOGIN_REQUIRED:
+        return ()
     if isinstance(perm, str):
         perms: tuple[str, ...] = (perm,)
     else:
         perms = tuple(perm)  # type: ignore[arg-type]
     if not perms or not all(isinstance(p, str) and "." in p for p in perms):
         raise ValueError(
-            f"perm must be 'app_label.codename', a list of them, or NO_PERM_REQUIRED; got {perm!r}"
+            "perm must be 'app_label.codename', a list of them, LOGIN_REQUIRED or "
+            f"NO_PERM_REQUIRED; got {perm!r}"
         )
     return perms
 
@@ -59,6 +71,8 @@ def user_passes(
         return True
     if not user.is_authenticated:
         return False
+    if not perms:
+        return True  # LOGIN_REQUIRED
     if any_perm:
         return any(user.has_perm(p) for p in perms)
     return user.has_perms(perms)

@@ -156,6 +156,7 @@ def test_fuzzed_frames_get_documented_codes_and_change_nothing(make_user, make_r
 
     async def open_socket(user):
         headers = [
+            (b"host", b"localhost"),
             (b"origin", b"http://localhost"),
             (b"cookie", f"sessionid={await sync_to_async(session_cookie)(user)}".encode()),
         ]

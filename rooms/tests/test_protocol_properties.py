@@ -55,7 +55,11 @@ class Socket:
         self.joined: set[int] = set()  # as the frames say, in order
         self.seen: dict[int, list[int]] = {}  # room -> seqs received
         self.closed = False
-        headers = [(b"origin", b"http://localhost"), (b"cookie", f"sessionid={session}".encode())]
+        headers = [
+            (b"host", b"localhost"),
+            (b"origin", b"http://localhost"),
+            (b"cookie", f"sessionid={session}".encode()),
+        ]
 
         async def make():  # the communicator starts the app on the running loop
             return ClientCommunicator(application, STREAM, headers=headers)

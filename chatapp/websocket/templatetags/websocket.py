@@ -23,8 +23,10 @@ def socket_url(context: dict[str, Any], path: str) -> str:
 
 @register.simple_tag(takes_context=True)
 def stream_url(context: dict[str, Any], name: str) -> str:
-    """`{% stream_url "name" %}`: the signed socket URL of an HTML stream."""
-    return ws_url(context["request"], stream_path(name))
+    """`{% stream_url "name" %}`: the signed socket URL of an HTML stream, bound to
+    the logged-in user (it works on no other login, and expires with a session)."""
+    request = context["request"]
+    return ws_url(request, stream_path(name, getattr(request, "user", None)))
 
 
 @register.simple_tag(takes_context=True)

@@ -15,19 +15,25 @@ from conftest import group_members
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture
+async def member(amake_user):
+    """A logged-in user: the features page's sockets need a login."""
+    return await amake_user()
+
+
 async def receive_commands(communicator):
     return json.loads(await communicator.receive_from())
 
 
-async def test_counter_renders_its_template_into_the_target(connect):
-    socket = await connect(counter.reverse())
+async def test_counter_renders_its_template_into_the_target(connect, member):
+    socket = await connect(counter.reverse(), member)
     await socket.send_json_to({"args": [1]})
     assert await receive_commands(socket) == [["update", "counter-value", "1\n"]]
 
 
-async def test_counter_state_lives_on_each_socket(connect):
-    first = await connect(counter.reverse())
-    second = await connect(counter.reverse())
+async def test_counter_state_lives_on_each_socket(connect, member):
+    first = await connect(counter.reverse(), member)
+    second = await connect(counter.reverse(), member)
     await first.send_json_to({"args": [1]})
     await first.send_json_to({"args": [1]})
     assert (await receive_commands(first))[0][2].strip() == "1"
@@ -37,11 +43,11 @@ async def test_counter_state_lives_on_each_socket(connect):
     assert await first.receive_nothing()
 
 
-async def test_chat_message_reaches_every_socket_of_the_same_url_only(connect, amake_user):
+async def test_chat_message_reaches_every_socket_of_the_same_url_only(connect, amake_user, member):
     alice = await amake_user("alice")
     sender = await connect(chat.reverse(room_name="lobby"), alice)
-    listener = await connect(chat.reverse(room_name="lobby"))
-    elsewhere = await connect(chat.reverse(room_name="other"))
+    listener = await connect(chat.reverse(room_name="lobby"), member)
+    elsewhere = await connect(chat.reverse(room_name="other"), member)
     await sender.send_json_to({"args": ["<b>hi</b>"]})
     for socket in (sender, listener):
         commands = await receive_commands(socket)
@@ -99,8 +105,8 @@ async def test_permission_is_rechecked_on_every_message(connect, amake_user):
     "frame",
     ["not json", "[1, 2]", '{"args": "not a list"}', '{"no": "args"}', "42"],
 )
-async def test_bad_input_answers_an_error_and_keeps_the_socket(connect, frame):
-    socket = await connect(counter.reverse())
+async def test_bad_input_answers_an_error_and_keeps_the_socket(connect, frame, member):
+    socket = await connect(counter.reverse(), member)
     await socket.send_to(text_data=frame)
     reply = await receive_commands(socket)
     assert reply[0][:2] == ["error", "BAD_REQUEST"]
@@ -108,8 +114,8 @@ async def test_bad_input_answers_an_error_and_keeps_the_socket(connect, frame):
     assert (await receive_commands(socket))[0][0] == "update"
 
 
-async def test_binary_frame_answers_bad_request(connect):
-    socket = await connect(counter.reverse())
+async def test_binary_frame_answers_bad_request(connect, member):
+    socket = await connect(counter.reverse(), member)
     await socket.send_to(bytes_data=b"\x00\x01")
     assert (await receive_commands(socket))[0][:2] == ["error", "BAD_REQUEST"]
 
@@ -157,21 +163,21 @@ async def test_event_without_handler_is_logged_and_the_socket_stays(connect, cap
     assert "no handler" in caplog.text
 
 
-async def test_consumer_command_from_sync_code_reaches_the_group(connect):
-    listener = await connect(chat.reverse(room_name="news"))
+async def test_consumer_command_from_sync_code_reaches_the_group(connect, member):
+    listener = await connect(chat.reverse(room_name="news"), member)
     await sync_to_async(consumer_command)(chat.group_name(room_name="news"), [["alert", "hi"]])
     assert await receive_commands(listener) == [["alert", "hi"]]
 
 
-async def test_group_send_from_sync_code_dispatches_to_the_handler(connect):
-    listener = await connect(chat.reverse(room_name="news"))
+async def test_group_send_from_sync_code_dispatches_to_the_handler(connect, member):
+    listener = await connect(chat.reverse(room_name="news"), member)
     event = {"type": "client.commands", "text": '[["focus","x"]]'}
     await sync_to_async(group_send)(chat.group_name(room_name="news"), event)
     assert await receive_commands(listener) == [["focus", "x"]]
 
 
-async def test_groups_are_left_on_disconnect(connect):
-    socket = await connect(chat.reverse(room_name="bye"))
+async def test_groups_are_left_on_disconnect(connect, member):
+    socket = await connect(chat.reverse(room_name="bye"), member)
     assert len(await group_members(chat.group_name(room_name="bye"))) == 1
     await socket.disconnect()
     assert await group_members(chat.group_name(room_name="bye")) == set()
@@ -187,12 +193,12 @@ async def test_foreign_origin_is_refused_at_the_handshake(connect):
     assert not socket.connected
 
 
-async def test_logged_in_sockets_get_each_broadcast_once(connect, amake_user):
+async def test_logged_in_sockets_get_each_broadcast_once(connect, amake_user, member):
     """Sockets also sit in their user's group; broadcasts go to the URL's group only."""
     alice = await amake_user("alice")
     first = await connect(chat.reverse(room_name="lobby"), alice)
     second = await connect(chat.reverse(room_name="lobby"), alice)
-    stranger = await connect(chat.reverse(room_name="lobby"))
+    stranger = await connect(chat.reverse(room_name="lobby"), member)
     await first.send_json_to({"args": ["once"]})
     for socket in (first, second, stranger):
         assert (await receive_commands(socket))[0][0] == "append"
