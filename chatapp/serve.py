@@ -61,6 +61,8 @@ class BoundedWebSocketProtocol(WebSocketProtocol):
     """
 
     def serverSend(self, content, binary=False):
+        if self.state == self.STATE_CLOSED:
+            return  # gone (dropped for not reading): what the app still sends is moot
         super().serverSend(content, binary)
         limit = self.factory.max_buffered_bytes
         if limit and self.state == self.STATE_OPEN and unsent_bytes(self.transport) > limit:

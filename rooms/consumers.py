@@ -64,8 +64,9 @@ visible_room_ids = database_sync_to_async(visible_room_ids_sync)
 
 def max_frame_length() -> int:
     """The longest frame a valid command can need: the message with every character
-    JSON-escaped (6 characters each), plus room for the other fields."""
-    return settings.CHAT_MAX_MESSAGE_LENGTH * 6 + 512
+    JSON-escaped (12 characters for one beyond the BMP, an emoji: a surrogate pair of
+    `\\uXXXX`), plus room for the other fields."""
+    return settings.CHAT_MAX_MESSAGE_LENGTH * 12 + 512
 
 
 def echoed_client_id(content: Any) -> dict[str, Any]:

@@ -46,7 +46,7 @@ def announcements(consumer, request):
     """Receives backend sends only (see views.announce); a fixed group name."""
 
 
-@consumer(perm=LOGIN_REQUIRED)
+@consumer(perm=LOGIN_REQUIRED, broadcast=False)
 def sockets(consumer, request, action):
     """Opens or closes the announcements socket with the websocket.* commands."""
     url = announcements.reverse()

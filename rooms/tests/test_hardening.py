@@ -31,7 +31,7 @@ DOCUMENTED = {
 
 async def test_oversized_frame_is_too_long_without_being_parsed(connect, room, alice):
     socket = await joined(connect, alice, room)
-    await socket.send_to(text_data="{" + "x" * 20_000)  # not even JSON
+    await socket.send_to(text_data="{" + "x" * 30_000)  # not even JSON
     assert await socket.receive_json_from() == {"error": "MESSAGE_TOO_LONG"}
     assert await stored_count() == 0
 
