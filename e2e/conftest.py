@@ -96,10 +96,8 @@ class LiveServer:
 
     def start(self) -> None:
         log = open(self.log_path, "a")  # kept open for the process's life
-        command = [sys.executable, "-m", "chatapp.serve", "-b", "127.0.0.1", "-p", str(self.port)]
-        limits = ["--websocket-max-message-size", "65536", "--websocket-max-frame-size", "65536"]
         self.process = subprocess.Popen(
-            [*command, *limits, "chatapp.asgi:application"],
+            self.command(),
             cwd=BASE_DIR,
             env=self.env,
             stdout=log,
@@ -116,6 +114,14 @@ class LiveServer:
             except OSError:
                 time.sleep(0.2)
         raise RuntimeError(f"daphne did not answer in time; see {self.log_path}")
+
+    def command(self) -> list[str]:
+        """The server's command line: the site's daphne."""
+        return [
+            *(sys.executable, "-m", "chatapp.serve", "-b", "127.0.0.1", "-p", str(self.port)),
+            *("--websocket-max-message-size", "65536", "--websocket-max-frame-size", "65536"),
+            "chatapp.asgi:application",
+        ]
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
