@@ -167,7 +167,13 @@ async def connect(transactional_db):
     opened = []
 
     async def _connect(
-        path: str, user=None, *, origin: str | None = "http://localhost", app=None, session=None
+        path: str,
+        user=None,
+        *,
+        origin: str | None = "http://localhost",
+        app=None,
+        session=None,
+        subprotocols=("chat.v2",),  # as the site's own pages; () for an old client
     ):
         # The Host a browser on http://localhost sends: the origin check compares them.
         headers = [(b"host", b"localhost")]
@@ -176,9 +182,13 @@ async def connect(transactional_db):
         if user is not None:
             session = session or await sync_to_async(session_cookie)(user)
             headers.append((b"cookie", f"sessionid={session}".encode()))
-        communicator = ClientCommunicator(app or application, path, headers=headers)
+        communicator = ClientCommunicator(
+            app or application, path, headers=headers, subprotocols=list(subprotocols)
+        )
         communicator.session_key = session
+        # connect() gives (True, the accepted subprotocol) or (False, the close code).
         communicator.connected, communicator.close_code = await communicator.connect()
+        communicator.subprotocol = communicator.close_code if communicator.connected else None
         opened.append(communicator)
         return communicator
 

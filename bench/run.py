@@ -67,6 +67,9 @@ class Bench:
             "CHAT_MAX_JOINS_PER_MINUTE": "0",
             "WEBSOCKET_MAX_CONNECTIONS_PER_MINUTE": "0",
             "WEBSOCKET_MAX_CONNECTIONS_PER_IP_PER_MINUTE": "0",
+            # A thousand sockets from one address and a few accounts, on purpose.
+            "WEBSOCKET_MAX_SOCKETS_PER_USER": "0",
+            "WEBSOCKET_MAX_SOCKETS_PER_IP": "0",
             "LOG_LEVEL": "WARNING",
             "PYTHONWARNINGS": "ignore",
         }
@@ -172,6 +175,10 @@ class Bench:
     async def part_sizes(self) -> None:
         for sockets in self.args.sizes:
             await self.compare("sizes", sockets, "burst", layer=self.args.layer)
+        # Old clients (no chat.v2: one frame per event) in the largest room.
+        sockets, layer = self.args.sizes[-1], self.args.layer
+        result = await self.measure("multichat", "daphne", layer, sockets, "burst")
+        self.add(Row("sizes", "multichat", "daphne", layer, 1, result))
 
     async def part_steady(self) -> None:
         await self.compare("steady", self.args.sizes[-1], "steady", layer=self.args.layer)
@@ -293,7 +300,9 @@ class Bench:
             rows = json.dumps([self.as_dict(r) for r in self.rows], indent=1)
             await asyncio.to_thread(Path(self.args.json).write_text, rows)
         broken = [
-            r for r in self.rows if r.consumer == "rooms" and (r.result.lost or r.result.duplicates)
+            r
+            for r in self.rows
+            if r.consumer in ("rooms", "multichat") and (r.result.lost or r.result.duplicates)
         ]
         for row in broken:
             print(f"LOST OR DUPLICATED: {self.format(row)}", file=sys.stderr)

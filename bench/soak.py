@@ -47,6 +47,7 @@ class Member:
             f"{server.base}/chat/stream/",
             origin=server.base.replace("ws://", "http://"),
             additional_headers={"Cookie": f"sessionid={cookie}"},
+            subprotocols=["chat.v2"],
             compression=None,
             ping_interval=None,
             open_timeout=30,

@@ -35,7 +35,9 @@ def is_message(frame: dict) -> bool:
 async def join_and_send(base: str, cookie: str, room_id: int) -> list[dict]:
     url = base.replace("http://", "ws://") + "/chat/stream/"
     frames = []
-    async with websockets.connect(url, origin=base, additional_headers={"Cookie": cookie}) as ws:
+    async with websockets.connect(
+        url, origin=base, additional_headers={"Cookie": cookie}, subprotocols=["chat.v2"]
+    ) as ws:
         await ws.send(json.dumps({"command": "join", "room": room_id}))
         frames.append(json.loads(await ws.recv()))
         await ws.send(

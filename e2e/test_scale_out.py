@@ -17,6 +17,7 @@ async def open_joined(server, cookie: str, room_id: int):
         server.url.replace("http://", "ws://") + "/chat/stream/",
         origin=server.url,
         additional_headers={"Cookie": f"sessionid={cookie}"},
+        subprotocols=["chat.v2"],
     )
     await socket.send(json.dumps({"command": "join", "room": room_id}))
     while json.loads(await asyncio.wait_for(socket.recv(), 10)).get("join") != room_id:

@@ -47,6 +47,8 @@ from .services import visible_room_ids as visible_room_ids_sync
 
 logger = logging.getLogger(__name__)
 
+# The websocket subprotocol through which a client opts in to the protocol's extensions.
+PROTOCOL_V2 = "chat.v2"
 MAX_CLIENT_ID_LENGTH = 64
 MAX_ID = 2**63 - 1  # the database's integer range
 
@@ -76,14 +78,28 @@ def echoed_client_id(content: Any) -> dict[str, Any]:
     return {}
 
 
+def id_value(value: Any) -> int | None:
+    """A room id, seq or message id as clients send it: a JSON integer, or a string of
+    decimal digits (the multichat document's client reads ids from `data-room-id`
+    attributes and sends them as strings); None for anything else (bools, floats,
+    "1.0", " 1", Arabic-Indic digits).
+    """
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_ID:
+        return None
+    return value
+
+
 def _int_field(content: dict[str, Any], name: str, *, required: bool = True) -> int | None:
-    """An integer field of a client frame (bools are not integers here)."""
+    """An id field of a client frame (see id_value); replies carry it as an integer."""
     value = content.get(name)
     if value is None and not required:
         return None
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_ID:
+    parsed = id_value(value)
+    if parsed is None:
         raise ChatError(BAD_REQUEST)
-    return value
+    return parsed
 
 
 class ChatConsumer(WebsocketConsumer):
@@ -95,8 +111,15 @@ class ChatConsumer(WebsocketConsumer):
         self.typing_sent: dict[int, float] = {}
 
     async def connect(self) -> None:
-        """Called after the permission check: accept; rooms are joined by command."""
-        await self.accept()
+        """Called after the permission check: accept; rooms are joined by command.
+
+        A client that offers the `chat.v2` subprotocol gets the extended protocol
+        (batch frames, and the frames later extensions add); any other client gets
+        the multichat protocol it was written for: one JSON object per frame.
+        """
+        offered = self.scope.get("subprotocols") or []
+        self.takes_batches = PROTOCOL_V2 in offered
+        await self.accept(subprotocol=PROTOCOL_V2 if self.takes_batches else None)
         if self.user.is_authenticated:
             per_loop(PresenceHeartbeat).add(self)
 
@@ -121,9 +144,8 @@ class ChatConsumer(WebsocketConsumer):
         """The database or Redis is down: SERVICE_UNAVAILABLE with the frame's room and
         client_id, so the page keeps the message and sends it again."""
         extra = echoed_client_id(content)
-        if isinstance(content, dict):
-            if isinstance(content.get("room"), int) and not isinstance(content["room"], bool):
-                extra["room"] = content["room"]
+        if isinstance(content, dict) and id_value(content.get("room")) is not None:
+            extra["room"] = id_value(content["room"])
         await self.send_error(SERVICE_UNAVAILABLE, **extra)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:

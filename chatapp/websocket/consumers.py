@@ -78,6 +78,11 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
     # sockets grows. Without one, `channel_name` is still unique (logs, presence).
     layer_channel = False
 
+    # Whether the client takes `{"batch": [...]}` frames (the client runtime does). A
+    # consumer whose clients may not (an older protocol) sets it per socket; they then
+    # get the same frames one by one.
+    takes_batches = True
+
     perms: tuple[str, ...] | None
     any_perm: bool
     user: AbstractBaseUser | AnonymousUser
@@ -188,8 +193,8 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         if len(events) > 1 and self.idle and not self.inbox_closed:
             frames = self.frames_of(events)
             if frames is not None:
-                for text in batch_frames(frames):
-                    self.hub_deliver({"type": "hub.frame", "text": text})
+                texts = batch_frames(frames) if self.takes_batches else frames
+                self.hub_deliver({"type": "hub.frames", "texts": texts})
                 return
         for event in events:
             self.hub_deliver(event)
@@ -200,9 +205,11 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         for events that carry a pre-encoded frame (the rooms consumer does)."""
         return None
 
-    async def hub_frame(self, event: dict[str, Any]) -> None:
-        """Called with a frame `hub_deliver_batch()` made of several events."""
-        await self.send_frame(event["text"])
+    async def hub_frames(self, event: dict[str, Any]) -> None:
+        """Called with the frames `hub_deliver_batch()` made of several events: batch
+        frames, or one frame per event for a client that does not take batches."""
+        for text in event["texts"]:
+            await self.send_frame(text)
 
     def hub_deliver(self, event: dict[str, Any]) -> None:
         """Take one event (of a group or `channel_send`): handle it now or queue it."""

@@ -145,7 +145,12 @@ async def test_leave_of_a_room_not_joined_is_denied(connect, room, alice):
         '{"room": 1}',
         '{"command": 5}',
         '{"command": "join"}',
-        '{"command": "join", "room": "1"}',
+        '{"command": "join", "room": "1.0"}',  # strings of decimal digits only
+        '{"command": "join", "room": " 1"}',
+        '{"command": "join", "room": "-1"}',
+        '{"command": "join", "room": "0x1"}',
+        '{"command": "join", "room": "\\u0661"}',  # an Arabic-Indic digit one
+        '{"command": "join", "room": "99999999999999999999"}',
         '{"command": "join", "room": true}',
         '{"command": "join", "room": -1}',
         '{"command": "join", "room": 1e400}',

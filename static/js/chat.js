@@ -486,6 +486,7 @@ document.getElementById("room-list").addEventListener("click", (event) => {
 // The room list is replaced live when rooms change; keep the pressed state right.
 new MutationObserver(syncRoomButtons).observe(document.getElementById("room-list"), { childList: true, subtree: true });
 
-open(socketUrl);
+// chat.v2: the protocol's extensions (batch frames); without it the server speaks plain multichat.
+open(socketUrl, { protocols: ["chat.v2"] });
 if (lobby.dataset.openRoom) wanted.add(Number(lobby.dataset.openRoom));
 wanted.forEach(join); // rooms open before a reload come back, with their outbox

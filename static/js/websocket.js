@@ -23,8 +23,9 @@ export function absoluteUrl(url) {
 }
 
 class ManagedSocket {
-  constructor(url) {
+  constructor(url, protocols) {
     this.url = url;
+    this.protocols = protocols; // websocket subprotocols offered at every (re)connect
     this.queue = []; // frames sent while not connected, flushed in order on open
     this.attempt = 0;
     this.timer = null;
@@ -37,7 +38,7 @@ class ManagedSocket {
     clearTimeout(this.timer);
     this.timer = null;
     this.setState(this.attempt === 0 ? "connecting" : "reconnecting");
-    const ws = new WebSocket(this.url);
+    const ws = new WebSocket(this.url, this.protocols);
     this.ws = ws;
     ws.addEventListener("open", () => {
       const reconnected = this.attempt > 0;
@@ -97,12 +98,13 @@ class ManagedSocket {
   }
 }
 
-/** Open (or return the already open) auto-reconnecting socket for `url`. */
-export function open(url) {
+/** Open (or return the already open) auto-reconnecting socket for `url`, offering
+ * the websocket subprotocols in `protocols` (e.g. ["chat.v2"]). */
+export function open(url, { protocols = [] } = {}) {
   const key = absoluteUrl(url);
   let socket = sockets.get(key);
   if (!socket) {
-    socket = new ManagedSocket(key);
+    socket = new ManagedSocket(key, protocols);
     sockets.set(key, socket);
   }
   return socket;

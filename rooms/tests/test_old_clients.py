@@ -1,0 +1,96 @@
+"""Old clients: the multichat document's protocol, unchanged, on /chat/stream/.
+
+Its client reads room ids from `data-room-id` attributes and sends them as strings,
+offers no websocket subprotocol, and handles one JSON object per frame. The
+extensions (batch frames) go only to clients that offer `chat.v2`.
+"""
+
+import asyncio
+import json
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from rooms.services import send_room_message
+
+from .conftest import STREAM, drain
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def old_client(connect, user):
+    return await connect(STREAM, user, subprotocols=())
+
+
+async def test_a_client_offering_chat_v2_is_accepted_with_it(connect, alice):
+    assert (await connect(STREAM, alice)).subprotocol == "chat.v2"
+
+
+@pytest.mark.parametrize("offered", [(), ("chat.v1", "graphql-ws")])
+async def test_a_client_offering_no_known_subprotocol_is_accepted_without_one(
+    connect, alice, offered
+):
+    socket = await connect(STREAM, alice, subprotocols=offered)
+    assert socket.connected and socket.subprotocol is None
+
+
+async def test_string_room_ids_join_send_and_leave_and_replies_keep_integers(connect, room, alice):
+    socket = await old_client(connect, alice)
+    await socket.send_json_to({"command": "join", "room": str(room.pk)})
+    assert await socket.receive_json_from() == {"join": room.pk, "title": room.title}
+    await drain(socket)
+    await socket.send_json_to({"command": "send", "room": str(room.pk), "message": "hi"})
+    frames = await drain(socket)
+    assert {"ack": None, "room": room.pk, "seq": 1} in frames
+    assert any(f.get("message") == "hi" and f["room"] == room.pk for f in frames)
+    await socket.send_json_to({"command": "leave", "room": str(room.pk)})
+    assert {"leave": room.pk} in await drain(socket)
+
+
+async def test_a_string_since_resumes(connect, room, alice):
+    for n in range(3):
+        await sync_to_async(send_room_message)(room=room, text=f"m{n}")
+    socket = await old_client(connect, alice)
+    await socket.send_json_to({"command": "join", "room": str(room.pk), "since": "2"})
+    frames = await drain(socket)
+    assert [f["seq"] for f in frames if f.get("seq")] == [3]
+
+
+async def test_an_old_client_in_a_busy_room_gets_every_message_once_in_order_never_a_batch(
+    connect, room, alice, amake_user, long_linger, settings
+):
+    settings.WEBSOCKET_MAX_SOCKETS_PER_USER = 0
+    settings.WEBSOCKET_MAX_SOCKETS_PER_IP = 0
+    settings.CHAT_MAX_JOINS_PER_MINUTE = 0
+    settings.WEBSOCKET_MAX_CONNECTIONS_PER_MINUTE = 0
+    settings.WEBSOCKET_MAX_CONNECTIONS_PER_IP_PER_MINUTE = 0
+    crowd_user = await amake_user("crowd")
+    crowd = []
+    for _ in range(300):  # the room as a busy one: its hub passes are long
+        socket = await connect(STREAM, crowd_user)
+        await socket.send_json_to({"command": "join", "room": room.pk})
+        crowd.append(socket)
+    old = await old_client(connect, alice)
+    await old.send_json_to({"command": "join", "room": str(room.pk)})
+    new = await connect(STREAM, alice)
+    await new.send_json_to({"command": "join", "room": room.pk})
+    await asyncio.sleep(0.5)
+    for socket in (*crowd, old, new):
+        await drain(socket)
+    for n in range(40):  # quick messages from another user
+        await sync_to_async(send_room_message)(room=room, text=f"burst {n}")
+    raw_old = await raw_frames(old, 40)
+    assert not [f for f in raw_old if "batch" in f]
+    assert [f["message"] for f in raw_old if f.get("seq")] == [f"burst {n}" for n in range(40)]
+    raw_new = await raw_frames(new, 40)
+    assert any("batch" in f for f in raw_new)  # the same room batches for chat.v2
+
+
+async def raw_frames(socket, messages: int) -> list[dict]:
+    """Frames as they came (a batch frame stays one), until `messages` messages came."""
+    frames, seen = [], 0
+    while seen < messages:
+        frame = json.loads(await socket.receive_from(timeout=10))
+        frames.append(frame)
+        seen += len([f for f in frame.get("batch", [frame]) if f.get("seq")])
+    return frames
