@@ -115,7 +115,7 @@ class Bench:
         return Target(
             kind=consumer,
             bases=[s.base for s in servers],
-            room_id=await self.new_room() if consumer == "rooms" else 0,
+            room_id=await self.new_room() if consumer in ("rooms", "multichat") else 0,
             room_name=uuid.uuid4().hex[:8],
             cookies=self.cookies if consumer != "raw" else [],
         )

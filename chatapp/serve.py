@@ -30,6 +30,7 @@ from daphne.cli import CommandLineInterface
 from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
 from twisted.internet.abstract import FileDescriptor
 
+from chatapp.memory import trim_soon
 from chatapp.websocket.codes import CLOSE_TOO_SLOW, WRITE_BUFFER_EXTENSION
 
 _buffered_write = FileDescriptor.write
@@ -68,6 +69,10 @@ class BoundedWebSocketProtocol(WebSocketProtocol):
         if limit and self.state == self.STATE_OPEN and unsent_bytes(self.transport) > limit:
             self.sendClose(code=CLOSE_TOO_SLOW, reason="too slow: resume with since")
 
+    def onClose(self, wasClean, code, reason):
+        super().onClose(wasClean, code, reason)
+        trim_soon()  # what its buffers and replays used goes back to the system
+
 
 class CleanClosingWebSocketFactory(WebSocketFactory):
     protocol = BoundedWebSocketProtocol
@@ -84,7 +89,8 @@ class Server(daphne.server.Server):
         if scope.get("type") == "websocket":
             extensions = dict(scope.get("extensions") or {})
             extensions[WRITE_BUFFER_EXTENSION] = {
-                "unsent": lambda: unsent_bytes(protocol.transport)
+                "unsent": lambda: unsent_bytes(protocol.transport),
+                "open": lambda: protocol.state == protocol.STATE_OPEN,
             }
             scope = {**scope, "extensions": extensions}
         return super().create_application(protocol, scope)

@@ -20,6 +20,7 @@ from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
+from chatapp.memory import trim_soon
 from chatapp.websocket.codes import CLOSE_TOO_SLOW, WRITE_BUFFER_EXTENSION
 
 # A close frame the client has not taken by then is dropped with the connection (as
@@ -44,8 +45,13 @@ class BoundedWebSocketProtocol(WebSocketsSansIOProtocol):
         super().handle_connect(event)
         # The application task has not run yet: it starts with this scope.
         self.scope["extensions"][WRITE_BUFFER_EXTENSION] = {
-            "unsent": self.transport.get_write_buffer_size
+            "unsent": self.transport.get_write_buffer_size,
+            "open": lambda: not (self.close_sent or self.disconnected),
         }
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        trim_soon()  # what its buffers and replays used goes back to the system
 
     def pause_writing(self) -> None:
         """Called when more than WEBSOCKET_MAX_BUFFERED_BYTES are unsent: close with 4008."""

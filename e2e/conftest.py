@@ -8,6 +8,7 @@ else Playwright's own download (`python -m playwright install chromium`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -211,21 +212,30 @@ def two_servers(django_db_setup, transactional_db):
     redis.stop()
 
 
+@contextlib.contextmanager
+def extra_server(settings: dict[str, str], *, redis_url=None, kind=None):
+    """Another live server (`kind`, a LiveServer by default) on the test database, with
+    these settings in its environment, stopped when the block ends."""
+    from django.conf import settings as django_settings
+    from django.db import connection
+
+    redis_url = django_settings.REDIS_URL if redis_url is None else redis_url
+    server = (kind or LiveServer)(server_env(connection.settings_dict, redis_url) | settings)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
 def lingering_server(server):
     """A second daphne on the same database whose hub waits half a second after every
     pass, so that messages a moment apart go out together as one batch frame."""
-    from django.conf import settings
-    from django.db import connection
-
-    env = server_env(connection.settings_dict, settings.REDIS_URL) | {
-        "WEBSOCKET_LINGER_SHARE": "1e9",
-        "WEBSOCKET_LINGER_MAX": "0.5",
-    }
-    lingering = LiveServer(env)
-    lingering.start()
-    yield lingering
-    lingering.stop()
+    with extra_server(
+        {"WEBSOCKET_LINGER_SHARE": "1e9", "WEBSOCKET_LINGER_MAX": "0.5"}
+    ) as lingering:
+        yield lingering
 
 
 @pytest.fixture(scope="session")

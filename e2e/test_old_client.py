@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from conftest import session_cookie
 
-from .conftest import LiveServer, server_env
+from .conftest import extra_server
 
 pytestmark = pytest.mark.e2e
 
@@ -55,10 +55,7 @@ MULTICHAT_CLIENT = """
 @pytest.fixture
 def crowd_server(django_db_setup, transactional_db):
     """A daphne whose limits let one test client seat a crowd and send a quick burst."""
-    from django.conf import settings
-    from django.db import connection
-
-    env = server_env(connection.settings_dict, settings.REDIS_URL) | {
+    settings = {
         "WEBSOCKET_MAX_SOCKETS_PER_USER": "0",
         "WEBSOCKET_MAX_SOCKETS_PER_IP": "0",
         "WEBSOCKET_MAX_CONNECTIONS_PER_MINUTE": "0",
@@ -69,10 +66,8 @@ def crowd_server(django_db_setup, transactional_db):
         "WEBSOCKET_LINGER_SHARE": "1e9",
         "WEBSOCKET_LINGER_MAX": "0.3",
     }
-    server = LiveServer(env)
-    server.start()
-    yield server
-    server.stop()
+    with extra_server(settings) as server:
+        yield server
 
 
 class Crowd:

@@ -15,7 +15,7 @@ import pytest
 import redis
 from playwright.sync_api import expect
 
-from .conftest import ARTIFACTS, LiveServer, PrivateRedis, server_env
+from .conftest import ARTIFACTS, PrivateRedis, extra_server
 from .test_chat import open_room, say
 from .test_reliability import texts
 
@@ -52,8 +52,6 @@ class JoinCounters:
 @pytest.fixture
 def limited_server(django_db_setup, transactional_db):
     """A daphne with a low join limit, counting in a private Redis the test can reach."""
-    from django.db import connection
-
     from conftest import REQUIRE_SERVICES
 
     if not shutil.which("redis-server"):
@@ -62,12 +60,10 @@ def limited_server(django_db_setup, transactional_db):
         pytest.skip("redis-server not installed")
     private_redis = PrivateRedis()
     private_redis.start()
-    env = server_env(connection.settings_dict, private_redis.url)
-    server = LiveServer(env | {"CHAT_MAX_JOINS_PER_MINUTE": str(JOIN_LIMIT)})
-    server.start()
-    assert server.manage("load_demo_rooms").returncode == 0
-    yield server, JoinCounters(private_redis.url, env["CACHE_KEY_PREFIX"])
-    server.stop()
+    limit = {"CHAT_MAX_JOINS_PER_MINUTE": str(JOIN_LIMIT)}
+    with extra_server(limit, redis_url=private_redis.url) as server:
+        assert server.manage("load_demo_rooms").returncode == 0
+        yield server, JoinCounters(private_redis.url, server.env["CACHE_KEY_PREFIX"])
     private_redis.stop()
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from conftest import session_cookie
 
-from .conftest import LiveServer, server_env
+from .conftest import LiveServer, extra_server
 
 pytestmark = pytest.mark.e2e
 
@@ -109,19 +109,15 @@ class UvicornServer(LiveServer):
 def bounded_server(request, django_db_setup, transactional_db):
     """The site's daphne, or uvicorn, with a small bound on unsent bytes and a short
     drain timeout."""
-    from django.conf import settings
-    from django.db import connection
-
-    env = server_env(connection.settings_dict, settings.REDIS_URL) | {
+    settings = {
         "WEBSOCKET_MAX_BUFFERED_BYTES": "65536",
         "WEBSOCKET_DRAIN_TIMEOUT": "1",
         "CHAT_MAX_JOINS_PER_MINUTE": "0",
         "CHAT_MAX_MESSAGES_PER_MINUTE": "0",
     }
-    server = (LiveServer if request.param == "daphne" else UvicornServer)(env)
-    server.start()
-    yield server
-    server.stop()
+    kind = LiveServer if request.param == "daphne" else UvicornServer
+    with extra_server(settings, kind=kind) as server:
+        yield server
 
 
 def test_a_client_that_never_reads_a_long_replay_is_closed_long_before_it_is_sent(

@@ -27,6 +27,7 @@ def test_the_quick_benchmark_runs_and_loses_nothing(tmp_path):
     )
     assert run.returncode == 0, run.stdout + run.stderr
     rows = [line for line in run.stdout.splitlines() if line.startswith("| sizes |")]
-    assert [row.split("|")[2].strip() for row in rows] == ["tutorial", "rooms"]
+    consumers = ["tutorial", "rooms", "multichat"]  # the last: old clients, one frame per event
+    assert [row.split("|")[2].strip() for row in rows] == consumers
     if os.environ.get("REDIS_URL"):
         assert any(line.startswith("| two | rooms |") for line in run.stdout.splitlines())

@@ -16,5 +16,6 @@ CLOSE_TOO_SLOW = 4008
 CLOSE_ABNORMAL = 1006
 
 # The ASGI scope extension chatapp/serve.py adds: {"unsent": callable} gives the bytes
-# sent to the socket that the client has not taken yet.
+# sent to the socket that the client has not taken yet, {"open": callable} whether the
+# connection is still open (False once the server closed it for not reading).
 WRITE_BUFFER_EXTENSION = "chatapp.write_buffer"

@@ -98,6 +98,7 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         self.inbox_closed = False
         self.cleaned_up = False
         self.logged_out = False  # closed with 4401: no command is handled any more
+        self.closing = False  # close() was called: no frame is handled any more
         self.login_key: tuple[int, str | None] = (0, None)  # (user id, session key)
         self.login_snapshot: LoginSnapshot | None = None
         self.open_socket_keys: list[str] = []  # counted in OpenSockets until clean-up
@@ -397,7 +398,7 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
             await self.send_error("BAD_REQUEST", "frame is not JSON")
             return
         try:
-            if self.logged_out or not await self.login_still_valid():
+            if self.gone or self.logged_out or not await self.login_still_valid():
                 return
             if not await self.has_permission():
                 await self.send_permission_denied()
@@ -510,6 +511,21 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         extension = (self.scope.get("extensions") or {}).get(WRITE_BUFFER_EXTENSION)
         return extension["unsent"]() if extension else 0
 
+    @property
+    def gone(self) -> bool:
+        """The socket is closing: we closed it, or the server did (a client that does
+        not read), before its disconnect reached us. Queued frames are then dropped
+        unhandled: no database work for a client that will never see the answer."""
+        if self.closing:
+            return True
+        extension = (self.scope.get("extensions") or {}).get(WRITE_BUFFER_EXTENSION)
+        return bool(extension) and not extension.get("open", lambda: True)()
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        """Close the socket; frames that still come before the disconnect are dropped."""
+        self.closing = True
+        await super().close(code, reason)
+
     async def send_paced(self, frames: Iterable[str]) -> bool:
         """Send frames as the client takes them: while more than a quarter of
         WEBSOCKET_MAX_BUFFERED_BYTES is unsent, wait. A client that takes nothing for
@@ -521,6 +537,8 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
             unsent = self.unsent_bytes()
             waited = 0.0
             while high and unsent > high:
+                if self.gone:
+                    return False
                 await asyncio.sleep(DRAIN_POLL_SECONDS)
                 now = self.unsent_bytes()
                 waited = 0.0 if now < unsent else waited + DRAIN_POLL_SECONDS
