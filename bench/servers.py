@@ -34,7 +34,8 @@ def command(server: str, port: int) -> list[str]:
     if server == "uvicorn":
         return [
             python, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port),
-            "--loop", "uvloop", "--http", "httptools", "--ws", "websockets-sansio",
+            "--loop", "uvloop", "--http", "httptools",
+            "--ws", "chatapp.uvicorn_ws:BoundedWebSocketProtocol",
             "--ws-max-size", MAX_MESSAGE, "--ws-per-message-deflate", "false",
             "--lifespan", "off", "--no-access-log", "--log-level", "warning", APP,
         ]  # fmt: skip
