@@ -14,19 +14,25 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from chatapp import routing  # noqa: E402
-from chatapp.websocket.security import SiteOriginValidator, TrustedProxyMiddleware  # noqa: E402
+from chatapp.websocket import SiteOriginValidator, TrustedProxyMiddleware  # noqa: E402
 
-application = TrustedProxyMiddleware(
-    ProtocolTypeRouter(
-        {
-            "http": django_asgi_app,
-            # The site's own origin (scheme, host, port) or CSRF_TRUSTED_ORIGINS.
-            "websocket": SiteOriginValidator(
-                AuthMiddlewareStack(URLRouter(routing.websocket_urlpatterns))
-            ),
-        }
+
+def build_application(websocket_urlpatterns: list) -> TrustedProxyMiddleware:
+    """The site's ASGI stack around these websocket routes (bench/asgi.py adds one)."""
+    return TrustedProxyMiddleware(
+        ProtocolTypeRouter(
+            {
+                "http": django_asgi_app,
+                # The site's own origin (scheme, host, port) or CSRF_TRUSTED_ORIGINS.
+                "websocket": SiteOriginValidator(
+                    AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+                ),
+            }
+        )
     )
-)
+
+
+application = build_application(routing.websocket_urlpatterns)
 
 # Everything imported so far lives as long as the process: keep the garbage
 # collector from walking it again and again, and let it run less often under

@@ -32,15 +32,9 @@ from twisted.internet.abstract import FileDescriptor
 
 from chatapp.memory import trim_soon
 from chatapp.websocket.codes import CLOSE_TOO_SLOW, WRITE_BUFFER_EXTENSION
+from chatapp.websocket.conf import conf
 
 _buffered_write = FileDescriptor.write
-
-
-def max_buffered_bytes() -> int:
-    """WEBSOCKET_MAX_BUFFERED_BYTES, read like the other settings (0 turns it off)."""
-    from django.conf import settings
-
-    return int(getattr(settings, "WEBSOCKET_MAX_BUFFERED_BYTES", 1024 * 1024))
 
 
 def unsent_bytes(transport: Any) -> int:
@@ -80,7 +74,7 @@ class CleanClosingWebSocketFactory(WebSocketFactory):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.setProtocolOptions(failByDrop=False)
-        self.max_buffered_bytes = max_buffered_bytes()
+        self.max_buffered_bytes = conf.WEBSOCKET_MAX_BUFFERED_BYTES
 
 
 class Server(daphne.server.Server):

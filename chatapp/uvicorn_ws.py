@@ -22,22 +22,17 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 
 from chatapp.memory import trim_soon
 from chatapp.websocket.codes import CLOSE_TOO_SLOW, WRITE_BUFFER_EXTENSION
+from chatapp.websocket.conf import conf
 
 # A close frame the client has not taken by then is dropped with the connection (as
 # autobahn's closeHandshakeTimeout does under daphne), freeing the buffer.
 DROP_AFTER_SECONDS = 1.0
 
 
-def max_buffered_bytes() -> int:
-    from django.conf import settings
-
-    return int(getattr(settings, "WEBSOCKET_MAX_BUFFERED_BYTES", 1024 * 1024))
-
-
 class BoundedWebSocketProtocol(WebSocketsSansIOProtocol):
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
-        self.max_buffered_bytes = max_buffered_bytes()
+        self.max_buffered_bytes = conf.WEBSOCKET_MAX_BUFFERED_BYTES
         if self.max_buffered_bytes:
             transport.set_write_buffer_limits(high=self.max_buffered_bytes)
 

@@ -24,9 +24,13 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from chatapp.websocket import WebsocketConsumer
-from chatapp.websocket.consumers import CLOSE_TOO_SLOW, SERVICE_UNAVAILABLE, spawn
-from chatapp.websocket.hub import per_loop
+from chatapp.websocket import (
+    CLOSE_TOO_SLOW,
+    SERVICE_UNAVAILABLE,
+    WebsocketConsumer,
+    per_loop,
+    spawn,
+)
 
 from .history import REPLAY_PAGE, Joined, join_room, missed_messages, store_message
 from .presence import presence

@@ -7,8 +7,7 @@ from typing import Any
 
 from django.conf import settings
 
-from chatapp.websocket.permissions import fresh_user
-from chatapp.websocket.security import within_rate
+from chatapp.websocket import fresh_user, within_rate
 
 from .models import Message
 from .services import (

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.template.loader import render_to_string
 
-from chatapp.websocket.security import within_rate
+from chatapp.websocket import within_rate
 
 from .models import Message, Room
 
@@ -66,7 +66,7 @@ def visible_rooms(user: User) -> QuerySet[Room]:
 
 def visible_room_ids(user_id: int, room_ids: list[int]) -> set[int]:
     """Which of `room_ids` the user (reloaded now) may still be in."""
-    from chatapp.websocket.permissions import fresh_user
+    from chatapp.websocket import fresh_user
 
     user = fresh_user(user_id)
     if not user.is_authenticated:

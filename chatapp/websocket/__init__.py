@@ -1,19 +1,40 @@
 """The websocket core: consumers, commands, the @consumer decorator and backend sends.
 
-Import the public API from here:
+Import the public API from here (apps use nothing else of the package):
 
     from chatapp.websocket import NO_PERM_REQUIRED, WebsocketConsumer, command, consumer
+
+`codes` and `conf` are Django-free at import time, for server wrappers that load
+before Django is set up (chatapp/serve.py).
 """
 
-from .backend import aconsumer_command, agroup_send, consumer_command, group_send
-from .commands import Command, command, group_command, render_commands
-from .consumers import (
+from .backend import (
+    aconsumer_command,
+    agroup_send,
+    consumer_command,
+    group_send,
+    layer_is_process_local,
+)
+from .codes import (
+    CLOSE_ABNORMAL,
     CLOSE_LOGGED_OUT,
     CLOSE_PERMISSION_DENIED,
-    WebsocketConsumer,
+    CLOSE_TOO_MANY_CONNECTIONS,
+    CLOSE_TOO_SLOW,
+    WRITE_BUFFER_EXTENSION,
 )
+from .commands import Command, command, group_command, render_commands
+from .conf import conf
+from .consumers import SERVICE_UNAVAILABLE, WebsocketConsumer
 from .decorators import autoconsumers, consumer
-from .permissions import LOGIN_REQUIRED, NO_PERM_REQUIRED
+from .hub import per_loop, spawn
+from .permissions import LOGIN_REQUIRED, NO_PERM_REQUIRED, fresh_user
+from .security import (
+    SiteOriginValidator,
+    TrustedProxyMiddleware,
+    awithin_rate,
+    within_rate,
+)
 from .streams import (
     astream_send,
     register_stream_access,
@@ -24,25 +45,39 @@ from .streams import (
 from .urls import ws_url
 
 __all__ = [
+    "CLOSE_ABNORMAL",
     "CLOSE_LOGGED_OUT",
     "CLOSE_PERMISSION_DENIED",
+    "CLOSE_TOO_MANY_CONNECTIONS",
+    "CLOSE_TOO_SLOW",
     "LOGIN_REQUIRED",
     "NO_PERM_REQUIRED",
+    "SERVICE_UNAVAILABLE",
+    "WRITE_BUFFER_EXTENSION",
     "Command",
+    "SiteOriginValidator",
+    "TrustedProxyMiddleware",
     "WebsocketConsumer",
     "aconsumer_command",
     "agroup_send",
     "astream_send",
     "autoconsumers",
+    "awithin_rate",
     "command",
+    "conf",
     "consumer",
     "consumer_command",
+    "fresh_user",
     "group_command",
     "group_send",
+    "layer_is_process_local",
+    "per_loop",
     "register_stream_access",
     "render_commands",
+    "spawn",
     "stream_path",
     "stream_send",
     "turbo_stream",
+    "within_rate",
     "ws_url",
 ]

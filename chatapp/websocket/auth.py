@@ -21,6 +21,8 @@ from django.db.models import Exists
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from .backend import group_send
+from .conf import conf
 from .hub import RECOVERED, get_hub, spawn
 
 logger = logging.getLogger(__name__)
@@ -56,7 +58,7 @@ class UserSockets:
         # Registered first, so that the last socket leaving meanwhile does not
         # unsubscribe the process under it.
         self.by_user.setdefault(user_id, set()).add(socket)
-        if self.rechecker is None and settings.WEBSOCKET_AUTH_RECHECK_SECONDS > 0:
+        if self.rechecker is None and conf.WEBSOCKET_AUTH_RECHECK_SECONDS > 0:
             self.rechecker = asyncio.get_running_loop().create_task(self.recheck_every())
         try:
             # The first socket subscribes the process; later ones return at once.
@@ -89,7 +91,7 @@ class UserSockets:
 
     async def recheck_every(self) -> None:
         while True:
-            await asyncio.sleep(settings.WEBSOCKET_AUTH_RECHECK_SECONDS)
+            await asyncio.sleep(conf.WEBSOCKET_AUTH_RECHECK_SECONDS)
             try:
                 await self.recheck()
             except Exception:
@@ -196,8 +198,6 @@ def session_is_valid(session_key: str | None, user_id: int) -> bool:
 
 def notify_auth_changed(user_id: int, *, ended_session: str | None = None) -> None:
     """Tell the user's sockets to check their login (sync; from signals and views)."""
-    from .backend import group_send
-
     event: dict[str, Any] = {"type": "auth.changed", "user": user_id}
     if ended_session:
         event["session_key"] = ended_session

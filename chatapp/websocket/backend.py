@@ -13,8 +13,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from .commands import Command
-from .consumers import commands_event
+from .commands import Command, commands_event
 
 
 async def agroup_send(group: str, event: dict[str, Any]) -> None:

@@ -93,6 +93,11 @@ def encode_commands(commands: list[Command]) -> str:
     return json.dumps(commands, separators=(",", ":"))
 
 
+def commands_event(commands: list[Command]) -> dict[str, Any]:
+    """The layer event that carries commands to sockets, encoded once for all of them."""
+    return {"type": "client.commands", "text": encode_commands(commands)}
+
+
 # A batch frame holds frames up to this many characters in all (one longer frame
 # goes alone): well under what common clients accept (1 MiB for Python's websockets).
 BATCH_MAX_CHARS = 65536

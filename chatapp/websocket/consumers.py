@@ -17,7 +17,6 @@ from channels.exceptions import AcceptConnection, DenyConnection, StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.sessions import InstanceSessionWrapper
-from django.conf import settings
 from django.db import DatabaseError
 from redis.exceptions import RedisError
 
@@ -30,7 +29,8 @@ from .codes import (
     CLOSE_TOO_SLOW,
     WRITE_BUFFER_EXTENSION,
 )
-from .commands import Command, batch_frames, encode_commands
+from .commands import Command, batch_frames, commands_event, encode_commands
+from .conf import conf
 from .hub import get_hub, per_loop, spawn
 from .permissions import PermSpec, fresh_user, normalize_perms, user_passes
 from .security import OpenSockets, awithin_rate, client_ip
@@ -216,7 +216,7 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         """Take one event (of a group or `channel_send`): handle it now or queue it."""
         if self.inbox_closed:
             return
-        if self.inbox is not None and len(self.inbox) >= settings.WEBSOCKET_INBOX_SIZE:
+        if self.inbox is not None and len(self.inbox) >= conf.WEBSOCKET_INBOX_SIZE:
             # This client does not keep up. Close it rather than buffer without bound;
             # it reconnects and catches up from the record.
             self.inbox_closed = True
@@ -350,20 +350,20 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         """Called first at connect: sockets open at once per user and client IP, and
         connection attempts per client IP and per user and minute."""
         ip = client_ip(self.scope)
-        caps = [(f"ip:{ip}", settings.WEBSOCKET_MAX_SOCKETS_PER_IP)]
+        caps = [(f"ip:{ip}", conf.WEBSOCKET_MAX_SOCKETS_PER_IP)]
         if self.user.is_authenticated:
-            caps.append((f"user:{self.user.pk}", settings.WEBSOCKET_MAX_SOCKETS_PER_USER))
+            caps.append((f"user:{self.user.pk}", conf.WEBSOCKET_MAX_SOCKETS_PER_USER))
         if not per_loop(OpenSockets).take(caps):
             return False
         self.open_socket_keys = [key for key, _ in caps]
         ip_ok = await awithin_rate(
-            f"ws-connect-ip:{ip}", settings.WEBSOCKET_MAX_CONNECTIONS_PER_IP_PER_MINUTE
+            f"ws-connect-ip:{ip}", conf.WEBSOCKET_MAX_CONNECTIONS_PER_IP_PER_MINUTE
         )
         if not ip_ok:
             return False
         if self.user.is_authenticated:
             return await awithin_rate(
-                f"ws-connect-user:{self.user.pk}", settings.WEBSOCKET_MAX_CONNECTIONS_PER_MINUTE
+                f"ws-connect-user:{self.user.pk}", conf.WEBSOCKET_MAX_CONNECTIONS_PER_MINUTE
             )
         return True
 
@@ -531,7 +531,7 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         WEBSOCKET_MAX_BUFFERED_BYTES is unsent, wait. A client that takes nothing for
         WEBSOCKET_DRAIN_TIMEOUT seconds is closed with 4008 (False): a long replay
         costs the server a bounded buffer, never the whole replay at once."""
-        high = settings.WEBSOCKET_MAX_BUFFERED_BYTES // 4
+        high = conf.WEBSOCKET_MAX_BUFFERED_BYTES // 4
         for text in frames:
             await self.send_frame(text)
             unsent = self.unsent_bytes()
@@ -543,7 +543,7 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
                 now = self.unsent_bytes()
                 waited = 0.0 if now < unsent else waited + DRAIN_POLL_SECONDS
                 unsent = now
-                if waited >= settings.WEBSOCKET_DRAIN_TIMEOUT:
+                if waited >= conf.WEBSOCKET_DRAIN_TIMEOUT:
                     logger.warning("closing %s: it takes nothing", self.channel_name)
                     await self.leave_hub()
                     await self.close(code=CLOSE_TOO_SLOW)
@@ -571,8 +571,3 @@ async def finish_suspended(coroutine: Coroutine[Any, Any, None], waiting_on: Any
     except asyncio.CancelledError:
         coroutine.close()  # runs its finally blocks (gives back the handler's turn)
         raise
-
-
-def commands_event(commands: list[Command]) -> dict[str, Any]:
-    """The layer event that carries commands to sockets, encoded once for all of them."""
-    return {"type": "client.commands", "text": encode_commands(commands)}

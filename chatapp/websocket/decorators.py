@@ -21,7 +21,6 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from django.apps import apps
-from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest
 from django.template.loader import render_to_string
@@ -30,6 +29,7 @@ from django.urls import path as url_path
 from django.urls.resolvers import RoutePattern
 
 from .commands import Command, collect_commands, is_group_command
+from .conf import conf
 from .consumers import WebsocketConsumer
 from .permissions import PermSpec
 from .security import awithin_rate, client_ip
@@ -144,9 +144,7 @@ class FunctionConsumer(WebsocketConsumer):
     async def receive_callback(self, *args: Any) -> None:
         """Run the function in a worker thread (it may use the ORM) and send its commands."""
         who = self.user.pk if self.user.is_authenticated else client_ip(self.scope)
-        if not await awithin_rate(
-            f"ws-callback:{who}", settings.WEBSOCKET_MAX_CALLBACKS_PER_MINUTE
-        ):
+        if not await awithin_rate(f"ws-callback:{who}", conf.WEBSOCKET_MAX_CALLBACKS_PER_MINUTE):
             await self.send_error("RATE_LIMITED", "too many messages a minute; wait a moment")
             return
         request = websocket_request(self.scope, self.user)

@@ -38,7 +38,8 @@ from collections.abc import Coroutine
 from typing import Any, Protocol, TypeVar
 
 from channels.layers import get_channel_layer
-from django.conf import settings
+
+from .conf import conf
 
 logger = logging.getLogger(__name__)
 
@@ -225,7 +226,7 @@ class Hub:
                 # they bring goes out together in the next pass (module docstring).
                 took = time.perf_counter() - started
                 await asyncio.sleep(
-                    min(took * settings.WEBSOCKET_LINGER_SHARE, settings.WEBSOCKET_LINGER_MAX)
+                    min(took * conf.WEBSOCKET_LINGER_SHARE, conf.WEBSOCKET_LINGER_MAX)
                 )
         finally:
             entry.deliverer = None

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http.request import split_domain_port, validate_host
 
+from .conf import conf
+
 
 def _origin_parts(origin: str) -> tuple[str, str, int] | None:
     """(scheme, host, port) of an origin, with the scheme's default port filled in."""
@@ -52,7 +54,7 @@ def origin_allowed(scope: dict[str, Any]) -> bool:
     CSRF check asks of forms. No Origin: WEBSOCKET_ALLOW_MISSING_ORIGIN decides."""
     origin_header = dict(scope.get("headers") or []).get(b"origin")
     if origin_header is None:
-        return bool(settings.WEBSOCKET_ALLOW_MISSING_ORIGIN)
+        return bool(conf.WEBSOCKET_ALLOW_MISSING_ORIGIN)
     origin = _origin_parts(origin_header.decode("latin-1"))
     if origin is None:  # "null", a file: page, garbage
         return False
@@ -141,7 +143,7 @@ class TrustedProxyMiddleware:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         if scope["type"] in ("http", "websocket"):
-            ip = forwarded_ip(dict(scope.get("headers") or []), settings.TRUSTED_PROXY_COUNT)
+            ip = forwarded_ip(dict(scope.get("headers") or []), conf.TRUSTED_PROXY_COUNT)
             if ip is not None:
                 scope = {**scope, "client": [ip, 0]}
         return await self.application(scope, receive, send)

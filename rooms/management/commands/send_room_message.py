@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from chatapp.websocket.backend import layer_is_process_local
+from chatapp.websocket import layer_is_process_local
 from rooms.models import Room
 from rooms.services import SERVER_MESSAGE_TYPES, ChatError, send_room_message
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from chatapp.features.views import push_to_stream
-from chatapp.websocket.backend import layer_is_process_local
+from chatapp.websocket import layer_is_process_local
 
 
 class Command(BaseCommand):
