@@ -53,7 +53,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request) -> bool:
         # ACCOUNT_ALLOW_SIGNUP=0 turns a deployment invite-only.
-        return getattr(settings, "ACCOUNT_ALLOW_SIGNUP", True)
+        return settings.ACCOUNT_ALLOW_SIGNUP
 
     def clean_username(self, username: str, shallow: bool = False) -> str:
         # Store the NFKC form, as Django's own create_user does: fullwidth `admin` is `admin`,

@@ -11,6 +11,21 @@ def message_type_choices() -> tuple[tuple[int, str], ...]:
     return tuple(settings.MESSAGE_TYPES_CHOICES)
 
 
+def sees_staff_rooms(user) -> bool:
+    """Who may see and join staff-only rooms: the rule, written once."""
+    return bool(getattr(user, "is_staff", False))
+
+
+class RoomQuerySet(models.QuerySet):
+    def public(self) -> RoomQuerySet:
+        """The rooms everyone may see (not staff-only)."""
+        return self.filter(staff_only=False)
+
+    def visible_to(self, user) -> RoomQuerySet:
+        """The rooms `user` may see and join."""
+        return self if sees_staff_rooms(user) else self.public()
+
+
 class Room(models.Model):
     title = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True, blank=True)
@@ -19,6 +34,8 @@ class Room(models.Model):
     created = models.DateTimeField(default=timezone.now, editable=False)
     # The seq of the newest message; bumped in the same transaction as the insert.
     last_seq = models.PositiveBigIntegerField(default=0, editable=False)
+
+    objects = RoomQuerySet.as_manager()
 
     class Meta:
         ordering = ["title"]
@@ -32,7 +49,8 @@ class Room(models.Model):
         super().save(*args, **kwargs)
 
     def is_visible_to(self, user) -> bool:
-        return not self.staff_only or bool(getattr(user, "is_staff", False))
+        """`Room.objects.visible_to(user)` for one room already loaded (no query)."""
+        return not self.staff_only or sees_staff_rooms(user)
 
 
 class Message(models.Model):

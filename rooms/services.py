@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F
 from django.template.loader import render_to_string
 
 from chatapp.websocket import within_rate
@@ -59,11 +59,6 @@ def room_group(room_id: int) -> str:
     return f"room.{room_id}"
 
 
-def visible_rooms(user: User) -> QuerySet[Room]:
-    rooms = Room.objects.all()
-    return rooms if getattr(user, "is_staff", False) else rooms.filter(staff_only=False)
-
-
 def visible_room_ids(user_id: int, room_ids: list[int]) -> set[int]:
     """Which of `room_ids` the user (reloaded now) may still be in."""
     from chatapp.websocket import fresh_user
@@ -71,7 +66,8 @@ def visible_room_ids(user_id: int, room_ids: list[int]) -> set[int]:
     user = fresh_user(user_id)
     if not user.is_authenticated:
         return set()
-    return set(visible_rooms(user).filter(pk__in=room_ids).values_list("pk", flat=True))
+    visible = Room.objects.visible_to(user).filter(pk__in=room_ids)
+    return set(visible.values_list("pk", flat=True))
 
 
 def get_room_for(user: User, room_id: int) -> Room:

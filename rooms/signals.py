@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 
 from chatapp.websocket import register_stream_access, stream_send, turbo_stream
 
-from .models import Room
+from .models import Room, sees_staff_rooms
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ STAFF_LOBBY_STREAM = "lobby-staff"
 
 
 # Re-checked at connect and on every change of the user: losing staff stops it.
-register_stream_access(STAFF_LOBBY_STREAM, lambda user: user.is_staff)
+register_stream_access(STAFF_LOBBY_STREAM, sees_staff_rooms)
 
 
 def lobby_stream_for(user) -> str:
@@ -30,10 +30,9 @@ def lobby_stream_for(user) -> str:
 
 def publish_room_list() -> None:
     """Push the current room list to every open lobby, one version per audience."""
-    rooms = list(Room.objects.all())
     for stream, visible in (
-        (LOBBY_STREAM, [r for r in rooms if not r.staff_only]),
-        (STAFF_LOBBY_STREAM, rooms),
+        (LOBBY_STREAM, Room.objects.public()),
+        (STAFF_LOBBY_STREAM, Room.objects.all()),
     ):
         html = render_to_string("rooms/room_list.html", {"rooms": visible})
         try:

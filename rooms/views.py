@@ -9,13 +9,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from .forms import BackendSendForm
+from .models import Room
 from .services import (
     ChatError,
     get_room_for,
     message_event,
     messages_before,
     send_room_message,
-    visible_rooms,
 )
 from .signals import lobby_stream_for
 
@@ -37,7 +37,7 @@ def lobby(request: HttpRequest, room_id: int | None = None) -> HttpResponse:
         request,
         "rooms/lobby.html",
         {
-            "rooms": visible_rooms(request.user),
+            "rooms": Room.objects.visible_to(request.user),
             "open_room_id": room_id,
             "lobby_stream": lobby_stream_for(request.user),
             "max_length": settings.CHAT_MAX_MESSAGE_LENGTH,

@@ -77,3 +77,18 @@ def test_repeated_failed_logins_are_throttled_even_with_the_right_password(clien
     response = client.post("/accounts/login/", {"login": "target", "password": TEST_PASSWORD})
     assert "Too many failed login attempts" in response.content.decode()
     assert client.get("/").status_code == 302
+
+
+def test_sign_up_closed_by_the_setting_makes_no_account(client, settings):
+    settings.ACCOUNT_ALLOW_SIGNUP = False
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "username": "newbie",
+            "email": "newbie@example.com",
+            "password1": TEST_PASSWORD,
+            "password2": TEST_PASSWORD,
+        },
+    )
+    assert b"Sign Up Closed" in response.content or response.status_code != 302
+    assert not get_user_model().objects.filter(username="newbie").exists()

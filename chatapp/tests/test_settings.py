@@ -84,3 +84,14 @@ def test_production_static_files_share_one_runtime_module(tmp_path):
     chat = next((tmp_path / "js").glob("chat.*.js")).read_text()
     runtime = next(p.name for p in (tmp_path / "js").glob("websocket.*.js") if p.suffix == ".js")
     assert f'from "./{runtime}"' in chat
+
+
+def test_sign_up_can_be_closed_from_the_environment():
+    assert setting("ACCOUNT_ALLOW_SIGNUP") == "True"
+    assert setting("ACCOUNT_ALLOW_SIGNUP", {"ACCOUNT_ALLOW_SIGNUP": "0"}) == "False"
+
+
+def test_proxy_hops_and_socket_caps_come_from_the_environment():
+    env = {"TRUSTED_PROXY_COUNT": "1", "WEBSOCKET_MAX_SOCKETS_PER_IP": "7"}
+    assert setting("TRUSTED_PROXY_COUNT", env) == "1"
+    assert setting("WEBSOCKET_MAX_SOCKETS_PER_IP", env) == "7"
