@@ -5,6 +5,7 @@ import confusables
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -28,19 +29,32 @@ def lookalike_exists(username: str) -> bool:
     from them, run over the usernames, finds `admin` spelt with a Cyrillic a, or `adm1n`,
     next to `admin` without storing anything new.
     """
-    key, pattern, i = username_key(username), "", 0
+    key = username_key(username)
+    # Each pattern is a plain sequence of one group per character, whose alternatives
+    # never start alike, so matching is linear: a pattern that offered a pair two ways
+    # ("r" then "n", or "rn" as a whole) backtracked exponentially on "rnrnrn…x".
+    patterns = {"".join(lookalikes(c) for c in key), "".join(map(lookalikes, pairs_as_one(key)))}
+    users = get_user_model()._default_manager
+    field = f"{users.model.USERNAME_FIELD}__iregex"
+    matches = Q()
+    for pattern in patterns:
+        matches |= Q(**{field: f"^{pattern}$"})
+    return users.filter(matches).exists()
+
+
+def pairs_as_one(key: str) -> list[str]:
+    """`key` in pieces, where a pair Unicode lists as the lookalike of one character
+    ("rn" of "m") is one piece, so that `rnodern` also meets an existing `modern`."""
+    pieces, i = [], 0
     while i < len(key):
         pair = key[i : i + 2]
-        # Unicode lists some pairs as the lookalike of one character ("rn" of "m"): a pair
-        # in the new name must also match that one character in an existing name.
         if len(pair) == 2 and confusables.confusable_characters(pair):
-            pattern += f"(?:{lookalikes(pair[0])}{lookalikes(pair[1])}|{lookalikes(pair)})"
+            pieces.append(pair)
             i += 2
         else:
-            pattern += lookalikes(key[i])
+            pieces.append(key[i])
             i += 1
-    users = get_user_model()._default_manager
-    return users.filter(**{f"{users.model.USERNAME_FIELD}__iregex": f"^{pattern}$"}).exists()
+    return pieces
 
 
 class AccountAdapter(DefaultAccountAdapter):

@@ -4,8 +4,9 @@ glibc's allocator keeps what Python frees in its arenas: after a server has sent
 megabytes of replays, its RSS stays up although nothing holds that memory any more
 (measured with bench/unread_attack.py: 83 → 123 → 104 MB, and 84 MB right after
 `malloc_trim(0)`). The servers (chatapp/serve.py, chatapp/uvicorn_ws.py) call
-`trim_soon()` when a websocket closes: a moment after the last of a wave of closes,
-at most once per TRIM_INTERVAL_SECONDS, the arenas' free pages are returned.
+`trim_soon()` when a websocket closes: a second later (once for all the closes of
+that second), and at most once per TRIM_INTERVAL_SECONDS, the arenas' free pages are
+returned.
 Elsewhere (musl, macOS) there is no malloc_trim and this does nothing.
 """
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
-import ctypes.util
 import time
 
 # Wait this long after a close for more to come, then trim once for the whole wave.
@@ -23,9 +23,8 @@ TRIM_INTERVAL_SECONDS = 5.0
 
 
 def _malloc_trim():
-    name = ctypes.util.find_library("c")
     try:
-        return ctypes.CDLL(name).malloc_trim if name else None
+        return ctypes.CDLL(None).malloc_trim  # the C library the process already has
     except (OSError, AttributeError):
         return None
 
@@ -45,12 +44,12 @@ def trim_now() -> None:
 
 
 def trim_soon() -> None:
-    """Trim once a wave of closes is over (called from the event loop's thread)."""
+    """Trim a moment after a close, once for all the closes of that moment (called
+    from the event loop's thread). Never postponed again: closes that keep coming
+    less than a second apart must not keep it from running."""
     global _scheduled
-    if _trim is None:
+    if _trim is None or _scheduled is not None:
         return
     loop = asyncio.get_event_loop()
-    if _scheduled is not None:
-        _scheduled.cancel()
     delay = max(TRIM_DELAY_SECONDS, _last_trim + TRIM_INTERVAL_SECONDS - time.monotonic())
     _scheduled = loop.call_later(delay, trim_now)

@@ -55,12 +55,15 @@ class BoundedWebSocketProtocol(WebSocketProtocol):
     dropped a second later (closeHandshakeTimeout), which frees the buffer.
     """
 
+    too_slow = False  # closed with 4008 by the bound below
+
     def serverSend(self, content, binary=False):
-        if self.state == self.STATE_CLOSED:
-            return  # gone (dropped for not reading): what the app still sends is moot
+        if self.state in (self.STATE_CLOSING, self.STATE_CLOSED):
+            return  # closing or gone: autobahn would raise, and the client gets nothing more
         super().serverSend(content, binary)
         limit = self.factory.max_buffered_bytes
         if limit and self.state == self.STATE_OPEN and unsent_bytes(self.transport) > limit:
+            self.too_slow = True
             self.sendClose(code=CLOSE_TOO_SLOW, reason="too slow: resume with since")
 
     def onClose(self, wasClean, code, reason):
@@ -84,7 +87,7 @@ class Server(daphne.server.Server):
             extensions = dict(scope.get("extensions") or {})
             extensions[WRITE_BUFFER_EXTENSION] = {
                 "unsent": lambda: unsent_bytes(protocol.transport),
-                "open": lambda: protocol.state == protocol.STATE_OPEN,
+                "too_slow": lambda: protocol.too_slow,
             }
             scope = {**scope, "extensions": extensions}
         return super().create_application(protocol, scope)

@@ -30,6 +30,8 @@ DROP_AFTER_SECONDS = 1.0
 
 
 class BoundedWebSocketProtocol(WebSocketsSansIOProtocol):
+    too_slow = False  # closed with 4008 for not taking what was sent
+
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
         self.max_buffered_bytes = conf.WEBSOCKET_MAX_BUFFERED_BYTES
@@ -41,18 +43,27 @@ class BoundedWebSocketProtocol(WebSocketsSansIOProtocol):
         # The application task has not run yet: it starts with this scope.
         self.scope["extensions"][WRITE_BUFFER_EXTENSION] = {
             "unsent": self.transport.get_write_buffer_size,
-            "open": lambda: not (self.close_sent or self.disconnected),
+            "too_slow": lambda: self.too_slow,
         }
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
         trim_soon()  # what its buffers and replays used goes back to the system
 
+    async def send(self, message: Any) -> None:
+        """As uvicorn's, but a frame sent once the socket is closing is dropped, as
+        daphne does, instead of raising: the consumer still handles (and stores) what
+        the client sent before its close frame, though it can no longer answer."""
+        if message["type"] == "websocket.send" and (self.close_sent or self.disconnected):
+            return
+        await super().send(message)
+
     def pause_writing(self) -> None:
         """Called when more than WEBSOCKET_MAX_BUFFERED_BYTES are unsent: close with 4008."""
         super().pause_writing()
         if not self.max_buffered_bytes or not self.handshake_complete or self.close_sent:
             return
+        self.too_slow = True
         self.conn.send_close(CLOSE_TOO_SLOW, "too slow: resume with since")
         self.transport.write(b"".join(self.conn.data_to_send()))
         self.close_sent = True

@@ -158,3 +158,22 @@ def test_a_client_that_stops_reading_live_messages_is_closed_with_4008(
     sender.close()
     assert closed
     assert len(received) < AT_MOST_UNSENT
+
+
+def test_a_message_sent_right_before_the_client_closes_is_stored(
+    bounded_server, make_user, make_room
+):
+    from rooms.models import Message
+
+    room = make_room("Last words")
+    raw = open_unread_socket(bounded_server, session_cookie(make_user("leaver")))
+    frames = [client_frame({"command": "join", "room": room.pk})]
+    for n in range(5):
+        frames.append(client_frame({"command": "send", "room": room.pk, "message": f"bye {n}"}))
+    frames.append(bytes([0x88, 0x80]) + os.urandom(4))  # a close frame (masked, no body)
+    raw.sendall(b"".join(frames))  # all at once: the close arrives before any is handled
+    raw.close()
+    deadline = time.monotonic() + 10
+    while Message.objects.filter(room=room).count() < 5:
+        assert time.monotonic() < deadline, "frames sent before the close were dropped"
+        time.sleep(0.1)

@@ -141,6 +141,11 @@ class ChatConsumer(WebsocketConsumer):
             return
         await super().receive(text_data, bytes_data)
 
+    def changes_state(self, content: Any) -> bool:
+        """Joins and sends get the login look-up on every frame; typing, leaves and
+        bad frames at most once a second (WebsocketConsumer.login_still_valid)."""
+        return isinstance(content, dict) and content.get("command") in ("join", "send")
+
     async def send_error(self, code: str, detail: str = "", **extra: Any) -> None:
         await self.send_json({"error": code, **extra})
 

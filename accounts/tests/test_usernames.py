@@ -94,3 +94,11 @@ def test_signup_still_accepts_plain_distinct_names(client, make_user, username):
     response = sign_up(client, username)
     assert response.status_code == 302
     assert accounts_named_like(username) == 1
+
+
+def test_a_long_run_of_lookalike_pairs_is_checked_without_hanging(client, make_user):
+    # A pattern that offered each "rn" two ways backtracked 2^k on a failing match:
+    # at 40 pairs that is hours, well past the test's timeout.
+    make_user("rn" * 40 + "_")
+    response = sign_up(client, "rn" * 40)
+    assert response.status_code == 302

@@ -84,7 +84,7 @@ class UserSockets:
         for event in events:
             if event.get("type") == RECOVERED:
                 # Auth events sent during the outage are lost: look at every login.
-                spawn(self.recheck())
+                spawn(self.recheck_logged())
                 continue
             for socket in list(self.by_user.get(event.get("user"), ())):
                 socket.hub_deliver(event)
@@ -92,11 +92,14 @@ class UserSockets:
     async def recheck_every(self) -> None:
         while True:
             await asyncio.sleep(conf.WEBSOCKET_AUTH_RECHECK_SECONDS)
-            try:
-                await self.recheck()
-            except Exception:
-                # A database outage: the sockets' own commands still check.
-                logger.warning("could not re-check the logins of open sockets", exc_info=True)
+            await self.recheck_logged()
+
+    async def recheck_logged(self) -> None:
+        try:
+            await self.recheck()
+        except Exception:
+            # A database outage: the sockets' own commands still check.
+            logger.warning("could not re-check the logins of open sockets", exc_info=True)
 
     async def recheck(self) -> None:
         """Tell every socket whose login changed since it connected (or was last told)."""
@@ -157,26 +160,33 @@ def login_state(user_id: int, session_key: str | None) -> LoginSnapshot | None:
 def login_states(
     logins: set[tuple[int, str | None]],
 ) -> dict[tuple[int, str | None], LoginSnapshot | None]:
-    """`login_state` of many logins in two queries (the periodic re-check). Synchronous."""
-    users = {
-        pk: (password, staff, superuser)
-        for pk, password, staff, superuser in get_user_model()
-        .objects.filter(pk__in={user_id for user_id, _ in logins}, is_active=True)
-        .values_list("pk", "password", "is_staff", "is_superuser")
-    }
+    """`login_state` of many logins in two queries (the periodic re-check), or a pair
+    per 500 logins (SQLite allows 999 parameters a query). Synchronous."""
+    users: dict[int, LoginSnapshot] = {}
+    for ids in chunks({user_id for user_id, _ in logins}):
+        rows = get_user_model().objects.filter(pk__in=ids, is_active=True)
+        for pk, password, staff, superuser in rows.values_list(
+            "pk", "password", "is_staff", "is_superuser"
+        ):
+            users[pk] = (password, staff, superuser)
     keys = {key for _, key in logins if key}
     if _sessions_in_database():
         from django.contrib.sessions.models import Session
 
-        alive = set(
-            Session.objects.filter(
-                session_key__in=keys, expire_date__gt=timezone.now()
-            ).values_list("session_key", flat=True)
-        )
+        alive = set()
+        for some in chunks(keys):
+            sessions = Session.objects.filter(session_key__in=some, expire_date__gt=timezone.now())
+            alive.update(sessions.values_list("session_key", flat=True))
     else:
         store = import_module(settings.SESSION_ENGINE).SessionStore()
         alive = {key for key in keys if store.exists(key)}
     return {(user_id, key): users.get(user_id) if key in alive else None for user_id, key in logins}
+
+
+def chunks(items: set, size: int = 500) -> list[list]:
+    """`items` in lists of at most `size`."""
+    ordered = list(items)
+    return [ordered[i : i + size] for i in range(0, len(ordered), size)]
 
 
 def session_is_valid(session_key: str | None, user_id: int) -> bool:

@@ -3,8 +3,8 @@
 No Django imports: the server wrapper (chatapp/serve.py) reads it before Django is set up.
 """
 
-# Close codes in the 4000 range, which the client runtime does not reconnect after,
-# except CLOSE_TOO_SLOW.
+# Close codes in the 4000 range. The client runtime (websocket.js) does not reconnect
+# after CLOSE_LOGGED_OUT and CLOSE_PERMISSION_DENIED; after the others it does, later.
 CLOSE_LOGGED_OUT = 4401
 CLOSE_PERMISSION_DENIED = 4403
 CLOSE_TOO_MANY_CONNECTIONS = 4429
@@ -15,7 +15,8 @@ CLOSE_TOO_SLOW = 4008
 # What disconnect() gets when the socket ended without a close (the consumer failed).
 CLOSE_ABNORMAL = 1006
 
-# The ASGI scope extension chatapp/serve.py adds: {"unsent": callable} gives the bytes
-# sent to the socket that the client has not taken yet, {"open": callable} whether the
-# connection is still open (False once the server closed it for not reading).
+# The ASGI scope extension the servers add (chatapp/serve.py for daphne,
+# chatapp/uvicorn_ws.py for uvicorn): {"unsent": callable} gives the bytes sent to the
+# socket that the client has not taken yet, {"too_slow": callable} whether the server
+# closed it (4008) for not taking them.
 WRITE_BUFFER_EXTENSION = "chatapp.write_buffer"

@@ -6,6 +6,7 @@ import asyncio
 import contextvars
 import json
 import logging
+import time
 import uuid
 from collections import deque
 from collections.abc import Coroutine, Iterable
@@ -49,6 +50,9 @@ SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 # session (password change); look again after this before closing.
 AUTH_RECHECK_DELAY = 0.3
 
+# A frame that changes nothing (typing, a bad frame) looks the login up again only
+# when the last look-up is older than this: a flood of them is not a flood of queries.
+LOGIN_RECHECK_IDLE = 1.0
 # How often a paced send looks whether the client took what was sent.
 DRAIN_POLL_SECONDS = 0.02
 
@@ -99,6 +103,7 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         self.cleaned_up = False
         self.logged_out = False  # closed with 4401: no command is handled any more
         self.closing = False  # close() was called: no frame is handled any more
+        self.login_checked = -LOGIN_RECHECK_IDLE  # when login_still_valid last looked
         self.login_key: tuple[int, str | None] = (0, None)  # (user id, session key)
         self.login_snapshot: LoginSnapshot | None = None
         self.open_socket_keys: list[str] = []  # counted in OpenSockets until clean-up
@@ -398,7 +403,7 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
             await self.send_error("BAD_REQUEST", "frame is not JSON")
             return
         try:
-            if self.gone or self.logged_out or not await self.login_still_valid():
+            if self.gone or self.logged_out or not await self.login_still_valid(content):
                 return
             if not await self.has_permission():
                 await self.send_permission_denied()
@@ -458,16 +463,27 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         """Send commands to every socket of `group`, encoded once."""
         await self.group_send(group, commands_event(commands))
 
-    async def login_still_valid(self) -> bool:
-        """Called before every command of a logged-in socket: one cheap look-up of its
-        session and user. If anything changed, the full check of `auth_changed`
-        runs (False once it closed the socket with 4401)."""
+    async def login_still_valid(self, content: Any) -> bool:
+        """Called before every frame of a logged-in socket: one cheap look-up of its
+        session and user (for a frame that changes nothing, at most one a second). If
+        anything changed, the full check of `auth_changed` runs (False once it closed
+        the socket with 4401)."""
         if self.auth_user_id is None:
+            return True
+        now = time.monotonic()
+        if not self.changes_state(content) and now - self.login_checked < LOGIN_RECHECK_IDLE:
             return True
         state = await database_sync_to_async(login_state)(*self.login_key)
         if state != self.login_snapshot:
             await self.auth_changed({"user": self.auth_user_id})
+        self.login_checked = now
         return not self.logged_out
+
+    def changes_state(self, content: Any) -> bool:
+        """Whether a client frame may store or change something (its login is then
+        checked whatever the last check said). Override for a protocol of your own:
+        by default every frame does."""
+        return True
 
     async def auth_changed(self, event: dict[str, Any]) -> None:
         """Called when the user's login may have ended or changed: close (4401) if it
@@ -513,13 +529,14 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
 
     @property
     def gone(self) -> bool:
-        """The socket is closing: we closed it, or the server did (a client that does
-        not read), before its disconnect reached us. Queued frames are then dropped
-        unhandled: no database work for a client that will never see the answer."""
+        """We closed the socket, or the server closed it for not reading (4008), before
+        its disconnect reached us: frames still queued are dropped unhandled, no
+        database work for a client that will never see the answer. (A client that
+        closes by itself still has the frames it sent before handled.)"""
         if self.closing:
             return True
         extension = (self.scope.get("extensions") or {}).get(WRITE_BUFFER_EXTENSION)
-        return bool(extension) and not extension.get("open", lambda: True)()
+        return bool(extension) and extension.get("too_slow", lambda: False)()
 
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
         """Close the socket; frames that still come before the disconnect are dropped."""

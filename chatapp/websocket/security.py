@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections import Counter
 from typing import Any
@@ -110,12 +111,21 @@ async def awithin_rate(key: str, limit: int, window: int = 60) -> bool:
 
 
 def client_ip(scope: dict[str, Any]) -> str:
-    """The client address (TrustedProxyMiddleware puts the forwarded one here)."""
-    client = scope.get("client") or ("unknown", 0)
-    return str(client[0])
+    """The client address as limits count it (TrustedProxyMiddleware puts the forwarded
+    one in the scope). An IPv6 client owns a whole /64, so it counts as its /64."""
+    address = str((scope.get("client") or ("unknown", 0))[0])
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
-def forwarded_ip(headers: dict[bytes, bytes], trusted_hops: int) -> str | None:
+def forwarded_ip(headers: list[tuple[bytes, bytes]], trusted_hops: int) -> str | None:
     """The client address `trusted_hops` entries from the right of X-Forwarded-For.
 
     Each proxy appends the address it was reached from, so only the entries our own
@@ -123,7 +133,8 @@ def forwarded_ip(headers: dict[bytes, bytes], trusted_hops: int) -> str | None:
     """
     if trusted_hops <= 0:
         return None
-    entries = [e.strip() for e in headers.get(b"x-forwarded-for", b"").decode("latin-1").split(",")]
+    value = b",".join(v for k, v in headers if k == b"x-forwarded-for")  # every line of it
+    entries = [e.strip() for e in value.decode("latin-1").split(",")]
     entries = [e for e in entries if e]
     if not entries:
         return None
@@ -143,7 +154,7 @@ class TrustedProxyMiddleware:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         if scope["type"] in ("http", "websocket"):
-            ip = forwarded_ip(dict(scope.get("headers") or []), conf.TRUSTED_PROXY_COUNT)
+            ip = forwarded_ip(scope.get("headers") or [], conf.TRUSTED_PROXY_COUNT)
             if ip is not None:
                 scope = {**scope, "client": [ip, 0]}
         return await self.application(scope, receive, send)

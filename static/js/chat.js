@@ -101,6 +101,7 @@ function createPane(roomId, title) {
     unread: 0,
     expectBaseline: true,
     waiting: false, // a join was refused for the rate limit and is asked again later
+    joined: false, // the server has this room joined on the current socket
     typing: new Map(), // username -> timer
     typingSentAt: 0,
   };
@@ -415,7 +416,9 @@ function onError(error) {
 function retryJoinLater(roomId) {
   const title = document.querySelector(`.room-link[data-room-id="${roomId}"] span`)?.textContent;
   const pane = panes.get(roomId) || createPane(roomId, title || `Room ${roomId}`);
-  pane.waiting = true;
+  // A refused catch-up join of a room this socket is in leaves it joined: its sends and
+  // its leave go on as usual, only the catch-up is asked again later.
+  pane.waiting = !pane.joined;
   showComposerError(roomId, JOIN_LIMITED_TEXT);
   if (joinRetries.has(roomId)) return; // already due: never more than one try at a time
   const timer = setTimeout(() => {
@@ -448,6 +451,7 @@ document.addEventListener("ws:message", ({ detail }) => {
     if (fresh) createPane(data.join, data.title);
     cancelJoinRetry(data.join); // e.g. joined by the re-join after a reconnect
     panes.get(data.join).waiting = false;
+    panes.get(data.join).joined = true; // on this socket, until it closes
     showComposerError(data.join, ""); // e.g. an outage or a join limit that has passed
     resendPending(data.join); // after a reconnect or a reload, unacked sends go again
   } else if ("resync" in data) {
@@ -466,6 +470,11 @@ document.addEventListener("ws:message", ({ detail }) => {
   } else if ("html" in data) {
     showMessage(data);
   }
+});
+
+document.addEventListener("ws:close", ({ detail }) => {
+  // A new socket has joined nothing yet.
+  if (detail.url === socketUrl) panes.forEach((pane) => (pane.joined = false));
 });
 
 document.addEventListener("ws:open", ({ detail }) => {

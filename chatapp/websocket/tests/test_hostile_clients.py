@@ -14,7 +14,7 @@ from chatapp.features.consumers import chat, counter, sockets
 from chatapp.websocket import NO_PERM_REQUIRED, WebsocketConsumer, stream_path
 from chatapp.websocket.auth import UserSockets
 from chatapp.websocket.hub import RECOVERED, per_loop
-from chatapp.websocket.security import forwarded_ip
+from chatapp.websocket.security import client_ip, forwarded_ip
 from conftest import ClientCommunicator, group_members
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -124,11 +124,22 @@ async def test_https_origin_is_the_sites_own_behind_a_trusted_tls_proxy(settings
 
 
 def test_client_ip_is_taken_trusted_hops_from_the_right():
-    headers = {b"x-forwarded-for": b"6.6.6.6, 203.0.113.7, 10.0.0.2"}
+    headers = [(b"x-forwarded-for", b"6.6.6.6, 203.0.113.7, 10.0.0.2")]
     assert forwarded_ip(headers, 0) is None  # the peer address
     assert forwarded_ip(headers, 1) == "10.0.0.2"
     assert forwarded_ip(headers, 2) == "203.0.113.7"
-    assert forwarded_ip({b"x-forwarded-for": b"10.0.0.2"}, 2) == "10.0.0.2"
+    assert forwarded_ip([(b"x-forwarded-for", b"10.0.0.2")], 2) == "10.0.0.2"
+
+
+def test_forwarded_for_on_several_header_lines_counts_every_hop():
+    headers = [(b"x-forwarded-for", b"6.6.6.6, 203.0.113.7"), (b"x-forwarded-for", b"10.0.0.2")]
+    assert forwarded_ip(headers, 2) == "203.0.113.7"
+
+
+def test_an_ipv6_client_counts_as_its_64():
+    first = client_ip({"client": ["2001:db8:1:2::1", 0]})
+    assert first == client_ip({"client": ["2001:db8:1:2:ffff::9", 0]}) == "2001:db8:1:2::/64"
+    assert client_ip({"client": ["203.0.113.7", 0]}) == "203.0.113.7"
 
 
 async def test_forged_forwarded_for_does_not_escape_the_per_ip_socket_cap(connect, settings):
