@@ -18,7 +18,9 @@ class MessageAdmin(admin.ModelAdmin):
     list_filter = ["room", "msg_type"]
     search_fields = ["text", "author__username"]
     list_select_related = ["room", "author"]
-    readonly_fields = ["room", "seq", "author", "msg_type", "client_id", "created"]
+    # Every change to a room rides its seq and reaches open pages: an edit here would do
+    # neither, so the text is read-only too (deleting stays, as moderation).
+    readonly_fields = ["room", "seq", "author", "text", "msg_type", "client_id", "created"]
     date_hierarchy = "created"
 
     def has_add_permission(self, request) -> bool:

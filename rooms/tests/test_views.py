@@ -125,3 +125,14 @@ def test_admin_lists_rooms_and_messages(admin_client, make_room):
     make_room("Listed room")
     assert "Listed room" in admin_client.get("/admin/rooms/room/").content.decode()
     assert admin_client.get("/admin/rooms/message/?msg_type__exact=1").status_code == 200
+
+
+def test_admin_cannot_change_a_messages_text(admin_client, make_room):
+    from rooms.models import Message
+    from rooms.services import post_message
+
+    message = post_message(room=make_room(), author=None, text="as sent").message
+    page = admin_client.get(f"/admin/rooms/message/{message.pk}/change/").content.decode()
+    assert 'name="text"' not in page  # shown, not a field
+    admin_client.post(f"/admin/rooms/message/{message.pk}/change/", {"text": "rewritten"})
+    assert Message.objects.get(pk=message.pk).text == "as sent"
