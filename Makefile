@@ -4,12 +4,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Same websocket limits as the Procfile: pings keep proxies from dropping idle
-# sockets, and frames over 64 KiB close with 1009 (chatapp/serve.py is daphne
-# with a clean close on protocol errors).
-DAPHNE_FLAGS := --ping-interval 20 --ping-timeout 30 --websocket_timeout 86400 \
-	--websocket_connect_timeout 10 --websocket-max-message-size 65536 \
-	--websocket-max-frame-size 65536 --application-close-timeout 10
 
 .PHONY: run dev test lint format check e2e bench soak install install-dev browser clean
 
@@ -33,7 +27,8 @@ run: install
 	$(BIN)/python manage.py load_demo_rooms
 	$(BIN)/python manage.py create_demo_admin
 	@echo "Serving on http://$(HOST):$(PORT)/"
-	$(BIN)/python -m chatapp.serve --bind $(HOST) --port $(PORT) $(DAPHNE_FLAGS) chatapp.asgi:application
+	# The websocket options (pings, frame limits, timeouts) are chatapp/serve.py's defaults.
+	$(BIN)/python -m chatapp.serve --bind $(HOST) --port $(PORT) chatapp.asgi:application
 
 # Development server with autoreload (daphne's runserver).
 dev: install

@@ -27,9 +27,9 @@ def command(server: str, port: int) -> list[str]:
     python = sys.executable
     if server == "daphne":
         return [
+            # The site's websocket options are chatapp/serve.py's defaults.
             python, "-m", "chatapp.serve", "-v", "0", "--bind", "127.0.0.1", "--port", str(port),
-            "--websocket-max-message-size", MAX_MESSAGE, "--websocket-max-frame-size",
-            MAX_MESSAGE, "--websocket_timeout", "86400", APP,
+            APP,
         ]  # fmt: skip
     if server == "uvicorn":
         return [

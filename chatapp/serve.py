@@ -2,7 +2,8 @@
 
     python -m chatapp.serve [daphne options] chatapp.asgi:application
 
-The same command line as `daphne`, with three changes.
+The same command line as `daphne`, with the site's websocket options as defaults
+(DEFAULT_FLAGS) and three changes.
 
 - By default daphne's websocket library (autobahn) answers a protocol error,
   such as a frame over --websocket-max-frame-size, by dropping the TCP
@@ -23,6 +24,7 @@ The same command line as `daphne`, with three changes.
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 import daphne.server
@@ -111,12 +113,35 @@ def write_at_once(self: FileDescriptor, data: bytes) -> None:
     _buffered_write(self, data)
 
 
+# The site's websocket options, in this one place (`make run`, the Procfile, the e2e
+# and bench servers all start through here): pings keep proxies from dropping idle
+# sockets and find dead peers, frames over 64 KiB close with 1009, and a socket gets a
+# day, 10 s to finish its handshake and 10 s to close. A flag on the command line wins.
+DEFAULT_FLAGS = {
+    "--ping-interval": "20",
+    "--ping-timeout": "30",
+    "--websocket_timeout": "86400",
+    "--websocket_connect_timeout": "10",
+    "--websocket-max-message-size": "65536",
+    "--websocket-max-frame-size": "65536",
+    "--application-close-timeout": "10",
+}
+
+
+def with_defaults(argv: list[str]) -> list[str]:
+    """`argv` with every DEFAULT_FLAGS option it does not set itself, before the rest."""
+    given = {arg.split("=", 1)[0] for arg in argv if arg.startswith("--")}
+    defaults = [part for flag, value in DEFAULT_FLAGS.items() if flag not in given
+                for part in (flag, value)]  # fmt: skip
+    return [*defaults, *argv]
+
+
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatapp.settings")
     daphne.server.WebSocketFactory = CleanClosingWebSocketFactory
     CommandLineInterface.server_class = Server
     FileDescriptor.write = write_at_once
-    CommandLineInterface.entrypoint()
+    CommandLineInterface().run(with_defaults(sys.argv[1:]))
 
 
 if __name__ == "__main__":

@@ -117,10 +117,10 @@ class LiveServer:
         raise RuntimeError(f"daphne did not answer in time; see {self.log_path}")
 
     def command(self) -> list[str]:
-        """The server's command line: the site's daphne."""
+        """The server's command line: the site's daphne, with its own defaults (pings,
+        frame limits, timeouts: chatapp/serve.py), as `make run` and the Procfile."""
         return [
             *(sys.executable, "-m", "chatapp.serve", "-b", "127.0.0.1", "-p", str(self.port)),
-            *("--websocket-max-message-size", "65536", "--websocket-max-frame-size", "65536"),
             "chatapp.asgi:application",
         ]
 
