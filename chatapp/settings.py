@@ -290,22 +290,7 @@ if not DEBUG:
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# Message types (rooms/): stored ones carry a per-room seq, enter/leave notices are live only.
-MSG_TYPE_MESSAGE = 0  # a user's chat message
-MSG_TYPE_WARNING = 1  # server messages, shown styled
-MSG_TYPE_ALERT = 2
-MSG_TYPE_MUTED = 3
-MSG_TYPE_ENTER = 4  # "alice joined", not stored
-MSG_TYPE_LEAVE = 5  # "alice left", not stored
-MESSAGE_TYPES_CHOICES = (
-    (MSG_TYPE_MESSAGE, "message"),
-    (MSG_TYPE_WARNING, "warning"),
-    (MSG_TYPE_ALERT, "alert"),
-    (MSG_TYPE_MUTED, "muted"),
-    (MSG_TYPE_ENTER, "enter"),
-    (MSG_TYPE_LEAVE, "leave"),
-)
-MESSAGE_TYPES_LIST = [code for code, _ in MESSAGE_TYPES_CHOICES]
+# Message types are rooms.models.MessageType.
 
 # Chat limits (see rooms/): both read from the environment.
 CHAT_MAX_MESSAGE_LENGTH = env_int("CHAT_MAX_MESSAGE_LENGTH", 2000)

@@ -33,6 +33,7 @@ from chatapp.websocket import (
 )
 
 from .history import REPLAY_PAGE, Joined, join_room, missed_messages, store_message
+from .models import MessageType
 from .presence import presence
 from .services import (
     BAD_REQUEST,
@@ -292,7 +293,7 @@ class ChatConsumer(WebsocketConsumer):
         # A user whose last socket just dropped is reconnecting, not arriving.
         returning = first and await store.take_leaving(room_id, self.user.pk)
         if first and not returning:
-            await self.notify(room_id, username, settings.MSG_TYPE_ENTER)
+            await self.notify(room_id, username, MessageType.ENTER)
         await broadcast_presence(room_id)
 
     async def leave(self, room_id: int, *, reply: bool, explicit: bool) -> None:
@@ -307,7 +308,7 @@ class ChatConsumer(WebsocketConsumer):
             await store.mark_leaving(room_id, self.user.pk)
             spawn(announce_leave_after_grace(self.channel_layer, room_id, self.user.pk, username))
         elif last:
-            await self.notify(room_id, username, settings.MSG_TYPE_LEAVE)
+            await self.notify(room_id, username, MessageType.LEAVE)
         await broadcast_presence(room_id)
 
     async def notify(self, room_id: int, username: str, msg_type: int) -> None:
@@ -504,7 +505,7 @@ async def announce_leave_after_grace(layer, room_id: int, user_id: int, username
         if not await store.take_leaving(room_id, user_id):
             return  # they came back
         if settings.NOTIFY_USERS_ON_ENTER_OR_LEAVE_ROOMS:
-            event = room_broadcast(notice_event(room_id, username, settings.MSG_TYPE_LEAVE))
+            event = room_broadcast(notice_event(room_id, username, MessageType.LEAVE))
             await layer.group_send(room_group(room_id), event)
         await broadcast_presence(room_id)
     except Exception:

@@ -1,7 +1,7 @@
 from django import forms
 from django.conf import settings
 
-from .models import Room
+from .models import MessageType, Room
 from .services import SERVER_MESSAGE_TYPES
 
 
@@ -11,7 +11,7 @@ class BackendSendForm(forms.Form):
         label="Type",
         choices=[(code, name.capitalize()) for name, code in SERVER_MESSAGE_TYPES.items()],
         coerce=int,
-        initial=settings.MSG_TYPE_MESSAGE,
+        initial=MessageType.MESSAGE,
     )
     text = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),

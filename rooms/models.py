@@ -6,9 +6,25 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 
-def message_type_choices() -> tuple[tuple[int, str], ...]:
-    """Read at run time so a project can override MESSAGE_TYPES_CHOICES without a migration."""
-    return tuple(settings.MESSAGE_TYPES_CHOICES)
+class MessageType(models.IntegerChoices):
+    """What a message is. The numbers are the multichat protocol's `msg_type`."""
+
+    MESSAGE = 0, "message"  # a user's chat message
+    WARNING = 1, "warning"  # server messages, shown styled
+    ALERT = 2, "alert"
+    MUTED = 3, "muted"
+    ENTER = 4, "enter"  # "alice joined": live only, never stored
+    LEAVE = 5, "leave"  # "alice left": live only, never stored
+
+    @classmethod
+    def by_name(cls) -> dict[str, int]:
+        """{"message": 0, …}: what pages and scripts use instead of the numbers."""
+        return {member.label: member.value for member in cls}
+
+
+def message_type_choices() -> list[tuple[int, str]]:
+    """Referenced by migration 0001 (the choices were once read from settings)."""
+    return MessageType.choices
 
 
 def sees_staff_rooms(user) -> bool:
@@ -66,7 +82,9 @@ class Message(models.Model):
         help_text="Empty for messages sent by the server.",
     )
     text = models.TextField()
-    msg_type = models.PositiveSmallIntegerField(choices=message_type_choices, default=0)
+    msg_type = models.PositiveSmallIntegerField(
+        choices=MessageType.choices, default=MessageType.MESSAGE
+    )
     # Chosen by the client so that a retried send is stored once.
     client_id = models.CharField(max_length=64, blank=True, default="")
     created = models.DateTimeField(default=timezone.now, editable=False)

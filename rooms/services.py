@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 
 from chatapp.websocket import within_rate
 
-from .models import Message, Room
+from .models import Message, MessageType, Room
 
 logger = logging.getLogger(__name__)
 
@@ -46,11 +46,10 @@ MESSAGE_EMPTY = "MESSAGE_EMPTY"
 MESSAGE_TOO_LONG = "MESSAGE_TOO_LONG"
 RATE_LIMITED = "RATE_LIMITED"
 
+# The types staff and commands may send (enter and leave are the server's own notices).
 SERVER_MESSAGE_TYPES = {
-    "message": settings.MSG_TYPE_MESSAGE,
-    "warning": settings.MSG_TYPE_WARNING,
-    "alert": settings.MSG_TYPE_ALERT,
-    "muted": settings.MSG_TYPE_MUTED,
+    t.label: t.value
+    for t in (MessageType.MESSAGE, MessageType.WARNING, MessageType.ALERT, MessageType.MUTED)
 }
 
 
@@ -123,7 +122,7 @@ def post_message(
     room: Room,
     author: AbstractBaseUser | None,
     text: str,
-    msg_type: int = settings.MSG_TYPE_MESSAGE,
+    msg_type: int = MessageType.MESSAGE,
     client_id: str = "",
     rate_limited: bool = False,
 ) -> Posted:
@@ -193,7 +192,7 @@ def message_event(message: Message) -> dict[str, Any]:
             {
                 "text": message.text,
                 "username": username,
-                "msg_type": message.msg_type,
+                "kind": MessageType(message.msg_type).label,
                 "seq": message.seq,
                 "created": message.created,
             },
@@ -209,7 +208,8 @@ def notice_event(room_id: int, username: str, msg_type: int) -> dict[str, Any]:
         "username": username,
         "msg_type": msg_type,
         "html": render_to_string(
-            "rooms/message.html", {"username": username, "msg_type": msg_type, "text": None}
+            "rooms/message.html",
+            {"username": username, "kind": MessageType(msg_type).label, "text": None},
         ),
     }
 
@@ -231,7 +231,7 @@ def room_broadcast(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def send_room_message(
-    *, room: Room, text: str, msg_type: int = settings.MSG_TYPE_MESSAGE, author=None
+    *, room: Room, text: str, msg_type: int = MessageType.MESSAGE, author=None
 ) -> Message:
     """Store a message and broadcast it: the backend path of the staff page, admin and commands.
 

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from .forms import BackendSendForm
-from .models import Room
+from .models import MessageType, Room
 from .services import (
     ChatError,
     get_room_for,
@@ -41,6 +41,7 @@ def lobby(request: HttpRequest, room_id: int | None = None) -> HttpResponse:
             "open_room_id": room_id,
             "lobby_stream": lobby_stream_for(request.user),
             "max_length": settings.CHAT_MAX_MESSAGE_LENGTH,
+            "message_types": MessageType.by_name(),
         },
     )
 

@@ -4,6 +4,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from conftest import group_members
+from rooms.models import MessageType
 from rooms.services import room_group
 
 from .conftest import STREAM, drain, joined, stored_count
@@ -83,7 +84,7 @@ async def test_send_reaches_everyone_in_the_room_and_is_stored(connect, room, al
         "room": room.pk,
         "message": "hello",
         "username": "alice",
-        "msg_type": 0,
+        "msg_type": MessageType.MESSAGE,
         "seq": 1,
     }
     assert (await sender.receive_json_from())["seq"] == 1
@@ -295,7 +296,9 @@ async def test_backend_send_reaches_open_sockets_with_its_type(connect, room, al
 
     socket = await joined(connect, alice, room)
     await drain(socket)
-    await sync_to_async(send_room_message)(room=room, text="Maintenance at 5", msg_type=1)
+    await sync_to_async(send_room_message)(
+        room=room, text="Maintenance at 5", msg_type=MessageType.WARNING
+    )
     event = await socket.receive_json_from()
     assert (event["message"], event["username"], event["msg_type"], event["seq"]) == (
         "Maintenance at 5",

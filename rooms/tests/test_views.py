@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from rooms.models import Message, Room
+from rooms.models import Message, MessageType, Room
 from rooms.services import post_message
 
 pytestmark = pytest.mark.django_db
@@ -81,7 +81,9 @@ def test_send_page_is_forbidden_to_members(member_client):
 
 def test_staff_send_page_stores_the_message_with_its_type(staff_client, make_room):
     room = make_room()
-    response = staff_client.post("/rooms/send/", {"room": room.pk, "msg_type": 1, "text": "Hi"})
+    response = staff_client.post(
+        "/rooms/send/", {"room": room.pk, "msg_type": MessageType.WARNING, "text": "Hi"}
+    )
     assert response.status_code == 302
     message = Message.objects.get()
     assert (message.room, message.text, message.msg_type, message.author, message.seq) == (
@@ -100,7 +102,9 @@ def test_send_page_requires_csrf(make_user, make_room):
     client.force_login(make_user(staff=True))
     room = make_room()
     assert (
-        client.post("/rooms/send/", {"room": room.pk, "msg_type": 0, "text": "x"}).status_code
+        client.post(
+            "/rooms/send/", {"room": room.pk, "msg_type": MessageType.MESSAGE, "text": "x"}
+        ).status_code
         == 403
     )
 

@@ -8,6 +8,8 @@ const lobby = document.getElementById("lobby");
 const socketUrl = lobby.dataset.chatSocket;
 const me = lobby.dataset.username;
 const maxLength = Number(lobby.dataset.maxLength);
+// {"message": 0, "warning": 1, …}: rooms.models.MessageType, rendered into the page.
+const MESSAGE_TYPE = JSON.parse(document.getElementById("message-types").textContent);
 const roomsOpen = document.getElementById("rooms-open");
 const roomTemplate = document.getElementById("room-template");
 const baseTitle = document.title;
@@ -209,7 +211,7 @@ function showMessage(event) {
   const firstPending = pane.list.querySelector(".msg-pending");
   if (firstPending) firstPending.before(...nodes);
   else pane.list.append(...nodes);
-  const mine = event.username === me && event.msg_type === 0;
+  const mine = event.username === me && event.msg_type === MESSAGE_TYPE.message;
   if (stick || mine) pane.list.scrollTop = pane.list.scrollHeight;
   const noteworthy = event.seq != null && !mine;
   if (noteworthy && (!stick || document.visibilityState === "hidden")) setUnread(pane, pane.unread + 1);
