@@ -57,7 +57,7 @@ class Server:
         # The server's own output goes to a file: shown only if it fails to start.
         self.log = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(
-            command(server, self.port),
+            self.command_line(),
             cwd=ROOT,
             env={**os.environ, **env},
             start_new_session=True,
@@ -65,6 +65,10 @@ class Server:
             stderr=subprocess.STDOUT,
         )
         self.wait_until_listening()
+
+    def command_line(self) -> list[str]:
+        """The server's command (a subclass may run another)."""
+        return command(self.server, self.port)
 
     @property
     def base(self) -> str:

@@ -37,7 +37,6 @@ import re
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -49,7 +48,7 @@ from websockets.asyncio.client import connect
 
 from .client import events_of
 from .run import Bench
-from .servers import ROOT, Server, command, free_port
+from .servers import Server, command
 
 APP = "chatapp.asgi:application"  # the site's application, as the Procfile runs it
 EMOJI = "\N{GRINNING FACE}"
@@ -113,19 +112,8 @@ def server_command(kind: str, port: int) -> list[str]:
 class AttackServer(Server):
     """bench.servers.Server (RSS, log, stop) running one of `server_command`'s lines."""
 
-    def __init__(self, kind: str, env: dict[str, str]):
-        self.server = kind
-        self.port = free_port()
-        self.log = tempfile.TemporaryFile(mode="w+")
-        self.process = subprocess.Popen(
-            server_command(kind, self.port),
-            cwd=ROOT,
-            env={**os.environ, **env},
-            start_new_session=True,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        self.wait_until_listening()
+    def command_line(self) -> list[str]:
+        return server_command(self.server, self.port)
 
     @property
     def origin(self) -> str:
