@@ -32,6 +32,10 @@ from daphne.cli import CommandLineInterface
 from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
 from twisted.internet.abstract import FileDescriptor
 
+# The wrapper imports the websocket core, whose package reads settings at import: name
+# the site's settings first, as manage.py and asgi.py do (the environment still wins).
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatapp.settings")
+
 from chatapp.memory import trim_soon
 from chatapp.websocket.codes import CLOSE_TOO_SLOW, WRITE_BUFFER_EXTENSION
 from chatapp.websocket.conf import conf
@@ -137,7 +141,6 @@ def with_defaults(argv: list[str]) -> list[str]:
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatapp.settings")
     daphne.server.WebSocketFactory = CleanClosingWebSocketFactory
     CommandLineInterface.server_class = Server
     FileDescriptor.write = write_at_once

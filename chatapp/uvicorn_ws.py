@@ -16,9 +16,14 @@ Needs uvicorn (bench/requirements.txt, requirements-dev.txt); the site runs with
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+# uvicorn imports this before the application: name the site's settings first, as
+# asgi.py does (the websocket core's package reads them at import).
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatapp.settings")
 
 from chatapp.memory import trim_soon
 from chatapp.websocket.codes import CLOSE_TOO_SLOW, WRITE_BUFFER_EXTENSION

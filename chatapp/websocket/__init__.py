@@ -4,8 +4,8 @@ Import the public API from here (apps use nothing else of the package):
 
     from chatapp.websocket import NO_PERM_REQUIRED, WebsocketConsumer, command, consumer
 
-`codes` and `conf` are Django-free at import time, for server wrappers that load
-before Django is set up (chatapp/serve.py).
+Importing any of it reads settings (stream signing): a server wrapper that loads
+before the application names DJANGO_SETTINGS_MODULE first (chatapp/serve.py).
 """
 
 from .backend import (

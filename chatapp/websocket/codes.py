@@ -1,7 +1,4 @@
-"""Close codes and scope extension names of the websocket core, defined once.
-
-No Django imports: the server wrapper (chatapp/serve.py) reads it before Django is set up.
-"""
+"""Close codes and scope extension names of the websocket core, defined once."""
 
 # Close codes in the 4000 range. The client runtime (websocket.js) does not reconnect
 # after CLOSE_LOGGED_OUT and CLOSE_PERMISSION_DENIED; after the others it does, later.
