@@ -49,8 +49,9 @@ check: install-dev
 	DEBUG=0 SECRET_KEY=check-deploy-only-$$(date +%s)-not-a-real-secret-key-0123456789abcdefghij \
 		ALLOWED_HOSTS=chat.example.com $(BIN)/python manage.py check --deploy --fail-level WARNING
 
+# Branch coverage of the websocket core is reported (not enforced) with every run.
 test: lint check
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --cov=chatapp.websocket --cov-branch --cov-report=term $(PYTEST_ARGS)
 
 e2e: install-dev
 	$(BIN)/python -m pytest e2e $(PYTEST_ARGS)
