@@ -6,19 +6,13 @@ from django.core.management import call_command
 
 from conftest import TEST_PASSWORD
 
+from .helpers import sign_up
+
 pytestmark = pytest.mark.django_db
 
 
 def test_sign_up_creates_the_user_and_logs_in(client):
-    response = client.post(
-        "/accounts/signup/",
-        {
-            "username": "newbie",
-            "email": "newbie@example.com",
-            "password1": TEST_PASSWORD,
-            "password2": TEST_PASSWORD,
-        },
-    )
+    response = sign_up(client, "newbie")
     assert response.status_code == 302
     assert get_user_model().objects.filter(username="newbie").exists()
     assert client.get("/").status_code == 200
@@ -81,14 +75,6 @@ def test_repeated_failed_logins_are_throttled_even_with_the_right_password(clien
 
 def test_sign_up_closed_by_the_setting_makes_no_account(client, settings):
     settings.ACCOUNT_ALLOW_SIGNUP = False
-    response = client.post(
-        "/accounts/signup/",
-        {
-            "username": "newbie",
-            "email": "newbie@example.com",
-            "password1": TEST_PASSWORD,
-            "password2": TEST_PASSWORD,
-        },
-    )
+    response = sign_up(client, "newbie")
     assert b"Sign Up Closed" in response.content or response.status_code != 302
     assert not get_user_model().objects.filter(username="newbie").exists()

@@ -3,74 +3,34 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from conftest import TEST_PASSWORD
+from .helpers import sign_up
 
 pytestmark = pytest.mark.django_db
 
 TOO_SIMILAR = "This username is too similar to an existing one."
 
 
-def sign_up(client, username: str):
-    return client.post(
-        "/accounts/signup/",
-        {
-            "username": username,
-            "email": "newcomer@example.com",
-            "password1": TEST_PASSWORD,
-            "password2": TEST_PASSWORD,
-        },
-    )
-
-
 def accounts_named_like(username: str) -> int:
     return get_user_model().objects.filter(username__iexact=username).count()
 
 
-def test_signup_refuses_a_fullwidth_twin_of_an_existing_name(client, make_user):
-    make_user("admin")
-    response = sign_up(client, "\uff41\uff44\uff4d\uff49\uff4e")  # fullwidth "admin"
-    assert response.status_code == 200
-    assert get_user_model().objects.count() == 1
-
-
-def test_signup_refuses_a_math_bold_twin_of_an_existing_name(client, make_user):
-    make_user("admin")
-    response = sign_up(client, "\U0001d41a\U0001d41d\U0001d426\U0001d422\U0001d427")  # bold
-    assert response.status_code == 200
-    assert get_user_model().objects.count() == 1
-
-
-def test_signup_refuses_a_cyrillic_lookalike_of_an_existing_name(client, make_user):
-    make_user("admin")
-    response = sign_up(client, "\u0430dmin")  # Cyrillic small a, then Latin
-    assert response.status_code == 200
-    assert get_user_model().objects.count() == 1
-
-
-def test_signup_refuses_a_capitalised_lookalike_of_an_existing_name(client, make_user):
-    make_user("admin")
-    response = sign_up(client, "\u0410DMIN")  # Cyrillic capital A, then Latin capitals
-    assert response.status_code == 200
-    assert get_user_model().objects.count() == 1
-
-
-def test_signup_refuses_a_lowercase_lookalike_of_an_existing_capitalised_name(client, make_user):
-    make_user("Admin")
-    response = sign_up(client, "\u0430dmin")
-    assert response.status_code == 200
-    assert get_user_model().objects.count() == 1
-
-
-def test_signup_refuses_a_digit_for_letter_lookalike_of_an_existing_name(client, make_user):
-    make_user("admin")
-    response = sign_up(client, "adm1n")
-    assert response.status_code == 200
-    assert get_user_model().objects.count() == 1
-
-
-def test_signup_refuses_an_rn_for_m_lookalike_of_an_existing_name(client, make_user):
-    make_user("modern")
-    response = sign_up(client, "rnodern")
+@pytest.mark.parametrize(
+    ("existing", "attempt"),
+    [
+        pytest.param("admin", "\uff41\uff44\uff4d\uff49\uff4e", id="fullwidth twin"),
+        pytest.param(
+            "admin", "\U0001d41a\U0001d41d\U0001d426\U0001d422\U0001d427", id="math bold twin"
+        ),
+        pytest.param("admin", "\u0430dmin", id="cyrillic small a"),
+        pytest.param("admin", "\u0410DMIN", id="cyrillic capital A, then latin capitals"),
+        pytest.param("Admin", "\u0430dmin", id="lowercase lookalike of a capitalised name"),
+        pytest.param("admin", "adm1n", id="digit for letter"),
+        pytest.param("modern", "rnodern", id="rn for m"),
+    ],
+)
+def test_signup_refuses_a_lookalike_of_an_existing_name(client, make_user, existing, attempt):
+    make_user(existing)
+    response = sign_up(client, attempt)
     assert response.status_code == 200
     assert get_user_model().objects.count() == 1
 
