@@ -158,8 +158,9 @@ class ChatConsumer(WebsocketConsumer):
         """The database or Redis is down: SERVICE_UNAVAILABLE with the frame's room and
         client_id, so the page keeps the message and sends it again."""
         extra = echoed_client_id(content)
-        if isinstance(content, dict) and id_value(content.get("room")) is not None:
-            extra["room"] = id_value(content["room"])
+        room_id = id_value(content.get("room")) if isinstance(content, dict) else None
+        if room_id is not None:
+            extra["room"] = room_id
         await self.send_error(SERVICE_UNAVAILABLE, **extra)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:

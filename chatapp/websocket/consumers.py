@@ -227,7 +227,7 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
             self.inbox_closed = True
             self.inbox = None
             logger.warning("closing %s: inbox overflowed", self.channel_name)
-            spawn(self.inbox_overflowed())
+            spawn(self.close_too_slow())
             return
         if self.idle:
             # Nothing queued and no handler running: handle it right here, in the
@@ -278,8 +278,9 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         elif not self.inbox_closed:
             self.inbox_task = asyncio.get_running_loop().create_task(self.handle_inbox())
 
-    async def inbox_overflowed(self) -> None:
-        """Called when the inbox is full: stop taking events and close to resume."""
+    async def close_too_slow(self) -> None:
+        """Called when the client does not keep up (its inbox is full, or it takes
+        nothing of a replay): stop taking events and close with 4008 to resume."""
         await self.leave_hub()
         await self.close(code=CLOSE_TOO_SLOW)
 
@@ -521,11 +522,17 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         """Called for a `client.commands` event: forward the pre-encoded frame."""
         await self.send_frame(event["text"])
 
+    @property
+    def write_buffer(self) -> dict[str, Any]:
+        """The server's write-buffer extension (chatapp/serve.py, chatapp/uvicorn_ws.py),
+        or nothing from a server without it."""
+        return (self.scope.get("extensions") or {}).get(WRITE_BUFFER_EXTENSION) or {}
+
     def unsent_bytes(self) -> int:
         """Bytes sent to this socket that the client has not taken yet, where the server
-        says (chatapp/serve.py); 0 where it does not."""
-        extension = (self.scope.get("extensions") or {}).get(WRITE_BUFFER_EXTENSION)
-        return extension["unsent"]() if extension else 0
+        says; 0 where it does not."""
+        unsent = self.write_buffer.get("unsent")
+        return unsent() if unsent else 0
 
     @property
     def gone(self) -> bool:
@@ -533,10 +540,8 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
         its disconnect reached us: frames still queued are dropped unhandled, no
         database work for a client that will never see the answer. (A client that
         closes by itself still has the frames it sent before handled.)"""
-        if self.closing:
-            return True
-        extension = (self.scope.get("extensions") or {}).get(WRITE_BUFFER_EXTENSION)
-        return bool(extension) and extension.get("too_slow", lambda: False)()
+        too_slow = self.write_buffer.get("too_slow")
+        return self.closing or bool(too_slow and too_slow())
 
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
         """Close the socket; frames that still come before the disconnect are dropped."""
@@ -562,8 +567,7 @@ class WebsocketConsumer(AsyncJsonWebsocketConsumer):
                 unsent = now
                 if waited >= conf.WEBSOCKET_DRAIN_TIMEOUT:
                     logger.warning("closing %s: it takes nothing", self.channel_name)
-                    await self.leave_hub()
-                    await self.close(code=CLOSE_TOO_SLOW)
+                    await self.close_too_slow()
                     return False
         return True
 

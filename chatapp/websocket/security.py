@@ -31,11 +31,10 @@ def _origin_parts(origin: str) -> tuple[str, str, int] | None:
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def site_origin(scope: dict[str, Any]) -> str | None:
+def site_origin(scope: dict[str, Any], headers: dict[bytes, bytes]) -> str | None:
     """The origin of the site this socket was opened on: the scheme (https when the
     socket is wss, or the trusted proxy says so) and the Host header, if the host is
     one of ALLOWED_HOSTS."""
-    headers = dict(scope.get("headers") or [])
     host = headers.get(b"host", b"").decode("latin-1")
     if not host or not validate_host(split_domain_port(host)[0], settings.ALLOWED_HOSTS):
         return None
@@ -53,13 +52,14 @@ def origin_allowed(scope: dict[str, Any]) -> bool:
     """The Origin must be the site's own (scheme, host and port) or one of
     CSRF_TRUSTED_ORIGINS (`https://*.example.com` covers subdomains), as Django's
     CSRF check asks of forms. No Origin: WEBSOCKET_ALLOW_MISSING_ORIGIN decides."""
-    origin_header = dict(scope.get("headers") or []).get(b"origin")
+    headers = dict(scope.get("headers") or [])
+    origin_header = headers.get(b"origin")
     if origin_header is None:
         return bool(conf.WEBSOCKET_ALLOW_MISSING_ORIGIN)
     origin = _origin_parts(origin_header.decode("latin-1"))
     if origin is None:  # "null", a file: page, garbage
         return False
-    own = site_origin(scope)
+    own = site_origin(scope, headers)
     if own is not None and _origin_parts(own) == origin:
         return True
     for trusted in settings.CSRF_TRUSTED_ORIGINS:
