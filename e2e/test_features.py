@@ -120,11 +120,11 @@ def test_chat_message_typed_while_the_server_is_down_is_sent_after_reconnect(fea
     ],
 )
 def test_runtime_applies_every_turbo_stream_action(features, action, expected):
-    """The seven actions, applied by static/js/websocket.js in Chromium."""
+    """The seven actions, applied by chatapp/websocket/static/websocket/websocket.js in Chromium."""
     page = features()
     result = page.evaluate(
         """async (action) => {
-            const runtime = await import("/static/js/websocket.js");
+            const runtime = await import("/static/websocket/websocket.js");
             const box = document.createElement("div");
             box.innerHTML = '<ul id="t-target"><li>a</li><li>b</li></ul>';
             document.body.append(box);

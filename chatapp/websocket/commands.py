@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 
 Command = list[Any]
 
-# The names the client runtime (static/js/websocket.js) understands.
+# The names the client runtime (static/websocket/websocket.js) understands.
 DOM_ACTIONS = ("append", "prepend", "replace", "update", "remove", "before", "after")
 KNOWN_COMMANDS = frozenset(
     (

@@ -2,7 +2,7 @@
 // Talks the protocol documented in the README; the socket itself (reconnects,
 // queueing) is the core runtime's job (websocket.js). Nothing typed is lost:
 // sends wait in an outbox (kept in sessionStorage) until the server acks them.
-import { open, send, showToast, socketState } from "./websocket.js";
+import { open, send, showToast, socketState } from "../websocket/websocket.js";
 
 const lobby = document.getElementById("lobby");
 const socketUrl = lobby.dataset.chatSocket;

@@ -1,4 +1,4 @@
-"""Template tags that wire a page to the client runtime (static/js/websocket.js)."""
+"""Template tags that wire a page to the client runtime (static/websocket/websocket.js)."""
 
 from __future__ import annotations
 

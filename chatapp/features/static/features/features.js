@@ -1,5 +1,5 @@
 // The features page: its forms post to views that send from the backend.
-import { showToast } from "./websocket.js";
+import { showToast } from "../websocket/websocket.js";
 
 for (const form of document.querySelectorAll("form.js-post")) {
   form.addEventListener("submit", async (event) => {
