@@ -1,7 +1,7 @@
 """A join refused for the join limit (RATE_LIMITED): the page says so and tries again.
 
 The server counts joins per user in a fixed wall-clock minute (`within_rate` in
-chatapp/websocket/security.py), which a test cannot wait out. So the server here counts
+chatapp/ratelimit.py), which a test cannot wait out. So the server here counts
 in a Redis of the test's own, where the test uses up this minute's and the next one's
 allowance and later ends "the minute" by deleting the counters; the page's clock is
 driven with Playwright's clock API instead of waiting for the retry.

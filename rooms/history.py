@@ -7,7 +7,8 @@ from typing import Any
 
 from django.conf import settings
 
-from chatapp.websocket import fresh_user, within_rate
+from accounts.services import active_user
+from chatapp.ratelimit import within_rate
 
 from .models import Message
 from .services import (
@@ -38,7 +39,7 @@ def join_room(user_id: int, room_id: int, since: int | None) -> Joined:
     """Check access and read the first page of what the client should see: the latest
     CHAT_HISTORY_ON_JOIN messages, or everything after `since` (at most
     CHAT_RESUME_LIMIT, the newest); the rest follows with `missed_messages`."""
-    user = fresh_user(user_id)
+    user = active_user(user_id)
     if not within_rate(f"chat-join:{user_id}", settings.CHAT_MAX_JOINS_PER_MINUTE):
         raise ChatError(RATE_LIMITED, room_id)
     room = get_room_for(user, room_id)
@@ -80,7 +81,7 @@ def missed_messages(
 
 def store_message(user_id: int, room_id: int, text: str, client_id: str) -> tuple[dict, bool]:
     """Check the user may still post here, then store. Returns (event, newly stored)."""
-    user = fresh_user(user_id)
+    user = active_user(user_id)
     room = get_room_for(user, room_id)  # re-checked: staff may have lost the flag
     text = clean_text(text)
     posted = post_message(room=room, author=user, text=text, client_id=client_id, rate_limited=True)

@@ -18,7 +18,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 
-from chatapp.websocket import within_rate
+from accounts.services import active_user
+from chatapp.ratelimit import within_rate
 
 from .models import Message, MessageType, Room
 
@@ -60,9 +61,7 @@ def room_group(room_id: int) -> str:
 
 def visible_room_ids(user_id: int, room_ids: list[int]) -> set[int]:
     """Which of `room_ids` the user (reloaded now) may still be in."""
-    from chatapp.websocket import fresh_user
-
-    user = fresh_user(user_id)
+    user = active_user(user_id)
     if not user.is_authenticated:
         return set()
     visible = Room.objects.visible_to(user).filter(pk__in=room_ids)

@@ -82,8 +82,8 @@ def test_production_static_files_share_one_runtime_module(tmp_path):
     result = manage("collectstatic", "--noinput", env={**PRODUCTION, "STATIC_ROOT": str(tmp_path)})
     assert result.returncode == 0, result.stderr
     chat = next((tmp_path / "js").glob("chat.*.js")).read_text()
-    runtime = next(p.name for p in (tmp_path / "js").glob("websocket.*.js") if p.suffix == ".js")
-    assert f'from "./{runtime}"' in chat
+    runtime = next(p.name for p in (tmp_path / "websocket").glob("websocket.*.js"))
+    assert f'from "../websocket/{runtime}"' in chat
 
 
 def test_sign_up_can_be_closed_from_the_environment():

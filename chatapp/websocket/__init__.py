@@ -28,13 +28,8 @@ from .conf import conf
 from .consumers import SERVICE_UNAVAILABLE, WebsocketConsumer
 from .decorators import autoconsumers, consumer
 from .hub import per_loop, spawn
-from .permissions import LOGIN_REQUIRED, NO_PERM_REQUIRED, fresh_user
-from .security import (
-    SiteOriginValidator,
-    TrustedProxyMiddleware,
-    awithin_rate,
-    within_rate,
-)
+from .permissions import LOGIN_REQUIRED, NO_PERM_REQUIRED
+from .security import SiteOriginValidator, TrustedProxyMiddleware
 from .streams import (
     astream_send,
     register_stream_access,
@@ -62,12 +57,10 @@ __all__ = [
     "agroup_send",
     "astream_send",
     "autoconsumers",
-    "awithin_rate",
     "command",
     "conf",
     "consumer",
     "consumer_command",
-    "fresh_user",
     "group_command",
     "group_send",
     "layer_is_process_local",
@@ -78,6 +71,5 @@ __all__ = [
     "stream_path",
     "stream_send",
     "turbo_stream",
-    "within_rate",
     "ws_url",
 ]
