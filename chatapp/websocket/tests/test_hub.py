@@ -9,9 +9,8 @@ from channels.layers import get_channel_layer
 from channels.routing import URLRouter
 from django.urls import path
 
-from chatapp.websocket import NO_PERM_REQUIRED, WebsocketConsumer
+from chatapp.websocket import CLOSE_TOO_SLOW, NO_PERM_REQUIRED, WebsocketConsumer
 from chatapp.websocket.backend import agroup_send
-from chatapp.websocket.consumers import CLOSE_TOO_SLOW
 from chatapp.websocket.hub import get_hub
 from conftest import group_members
 
