@@ -136,3 +136,21 @@ def test_runtime_applies_every_turbo_stream_action(features, action, expected):
         action,
     )
     assert result == expected
+
+
+def test_runtime_carries_out_every_command_and_close_code_the_server_defines(features):
+    """The names and codes come from chatapp/websocket/codes.py through the page, not a copy."""
+    from chatapp.websocket.codes import CLOSES, ERROR_TEXTS
+    from chatapp.websocket.commands import KNOWN_COMMANDS
+
+    page = features()
+    seen = page.evaluate(
+        """async () => {
+            const runtime = await import("/static/websocket/websocket.js");
+            return {names: runtime.commandNames(), contract: runtime.contract};
+        }"""
+    )
+    assert set(seen["contract"]["commands"]) == KNOWN_COMMANDS
+    assert KNOWN_COMMANDS <= set(seen["names"])
+    assert {int(code) for code in seen["contract"]["closes"]} == set(CLOSES)
+    assert seen["contract"]["errors"] == ERROR_TEXTS

@@ -16,16 +16,20 @@ from .backend import (
     layer_is_process_local,
 )
 from .codes import (
+    BAD_REQUEST,
     CLOSE_ABNORMAL,
     CLOSE_LOGGED_OUT,
     CLOSE_PERMISSION_DENIED,
     CLOSE_TOO_MANY_CONNECTIONS,
     CLOSE_TOO_SLOW,
+    RATE_LIMITED,
+    SERVER_ERROR,
+    SERVICE_UNAVAILABLE,
     WRITE_BUFFER_EXTENSION,
 )
 from .commands import Command, command, group_command, render_commands
 from .conf import conf
-from .consumers import SERVICE_UNAVAILABLE, WebsocketConsumer
+from .consumers import WebsocketConsumer
 from .decorators import autoconsumers, consumer
 from .hub import per_loop, spawn
 from .permissions import LOGIN_REQUIRED, NO_PERM_REQUIRED
@@ -40,6 +44,7 @@ from .streams import (
 from .urls import ws_url
 
 __all__ = [
+    "BAD_REQUEST",
     "CLOSE_ABNORMAL",
     "CLOSE_LOGGED_OUT",
     "CLOSE_PERMISSION_DENIED",
@@ -47,6 +52,8 @@ __all__ = [
     "CLOSE_TOO_SLOW",
     "LOGIN_REQUIRED",
     "NO_PERM_REQUIRED",
+    "RATE_LIMITED",
+    "SERVER_ERROR",
     "SERVICE_UNAVAILABLE",
     "WRITE_BUFFER_EXTENSION",
     "Command",

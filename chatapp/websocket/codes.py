@@ -1,7 +1,25 @@
-"""Close codes and scope extension names of the websocket core, defined once."""
+"""The core's protocol constants, defined once: close codes, error codes, their texts.
 
-# Close codes in the 4000 range. The client runtime (websocket.js) does not reconnect
-# after CLOSE_LOGGED_OUT and CLOSE_PERMISSION_DENIED; after the others it does, later.
+The client runtime gets them from here (`{% websocket_runtime %}` renders them into
+the page as JSON), and the docs are checked against them (test_docs.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Close:
+    """A close code in the 4000 range, what the page says after it, and whether the
+    client runtime opens the socket again (it does not where retrying cannot help)."""
+
+    code: int
+    text: str
+    reconnect: bool
+
+
 CLOSE_LOGGED_OUT = 4401
 CLOSE_PERMISSION_DENIED = 4403
 CLOSE_TOO_MANY_CONNECTIONS = 4429
@@ -12,8 +30,44 @@ CLOSE_TOO_SLOW = 4008
 # What disconnect() gets when the socket ended without a close (the consumer failed).
 CLOSE_ABNORMAL = 1006
 
+CLOSES = {
+    close.code: close
+    for close in (
+        Close(CLOSE_LOGGED_OUT, "You were logged out.", reconnect=False),
+        Close(CLOSE_PERMISSION_DENIED, "You may not use this connection.", reconnect=False),
+        Close(CLOSE_TOO_MANY_CONNECTIONS, "Too many connections; trying again…", True),
+        Close(CLOSE_TOO_SLOW, "The connection fell behind; catching up…", True),
+    )
+}
+
+# Error codes the core sends as `["error", code, detail]` commands (apps add their own).
+BAD_REQUEST = "BAD_REQUEST"
+RATE_LIMITED = "RATE_LIMITED"
+SERVER_ERROR = "SERVER_ERROR"
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+
+ERROR_TEXTS = {
+    BAD_REQUEST: "The message could not be read by the server.",
+    RATE_LIMITED: "You are sending too fast. Wait a moment and try again.",
+    SERVER_ERROR: "Something went wrong on the server. Try again.",
+    SERVICE_UNAVAILABLE: "The server is briefly unavailable. Retrying…",
+}
+
 # The ASGI scope extension the servers add (chatapp/serve.py for daphne,
 # chatapp/uvicorn_ws.py for uvicorn): {"unsent": callable} gives the bytes sent to the
 # socket that the client has not taken yet, {"too_slow": callable} whether the server
 # closed it (4008) for not taking them.
 WRITE_BUFFER_EXTENSION = "chatapp.write_buffer"
+
+
+def client_contract() -> dict[str, Any]:
+    """What the client runtime needs to know of the protocol, as JSON-ready data."""
+    from .commands import KNOWN_COMMANDS
+
+    return {
+        "commands": sorted(KNOWN_COMMANDS),
+        "closes": {
+            str(c.code): {"text": c.text, "reconnect": c.reconnect} for c in CLOSES.values()
+        },
+        "errors": ERROR_TEXTS,
+    }

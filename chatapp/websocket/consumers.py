@@ -18,9 +18,12 @@ from redis.exceptions import RedisError
 
 from .auth import UserSockets, snapshot_of
 from .codes import (
+    BAD_REQUEST,
     CLOSE_ABNORMAL,
     CLOSE_PERMISSION_DENIED,
     CLOSE_TOO_MANY_CONNECTIONS,
+    SERVER_ERROR,
+    SERVICE_UNAVAILABLE,
 )
 from .commands import Command, commands_event, encode_commands
 from .conf import conf
@@ -39,7 +42,6 @@ logger = logging.getLogger(__name__)
 # Errors of a service that is down for a while (the database, Redis), not of the
 # request: the client gets SERVICE_UNAVAILABLE and may try again.
 UNAVAILABLE = (DatabaseError, RedisError, ConnectionError)
-SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 _REQUIRED = object()
 # The channel name of a socket without a layer channel (see `layer_channel`).
 LOCAL_CHANNEL_PREFIX = "socket!"
@@ -242,13 +244,13 @@ class WebsocketConsumer(LoginWatch, HubDelivery, PacedSends, AsyncJsonWebsocketC
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Called with each frame: decode, re-check permission, hand over, never crash."""
         if text_data is None:
-            await self.send_error("BAD_REQUEST", "binary frames are not accepted")
+            await self.send_error(BAD_REQUEST, "binary frames are not accepted")
             return
         try:
             content = json.loads(text_data)
         except (ValueError, RecursionError):
             # RecursionError: nesting deeper than Python's stack ("[" * 6000).
-            await self.send_error("BAD_REQUEST", "frame is not JSON")
+            await self.send_error(BAD_REQUEST, "frame is not JSON")
             return
         try:
             if self.gone or self.logged_out or not await self.login_still_valid(content):
@@ -264,18 +266,18 @@ class WebsocketConsumer(LoginWatch, HubDelivery, PacedSends, AsyncJsonWebsocketC
         except Exception:
             # A bug must not close the socket with 1011.
             logger.exception("%s failed on a client frame", type(self).__name__)
-            await self.send_error("SERVER_ERROR", "the server could not handle this message")
+            await self.send_error(SERVER_ERROR, "the server could not handle this message")
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         """Called with a decoded frame: callback frames are `{"args": [...]}`."""
         if not isinstance(content, dict) or not isinstance(content.get("args"), list):
-            await self.send_error("BAD_REQUEST", 'a callback frame is {"args": [...]}')
+            await self.send_error(BAD_REQUEST, 'a callback frame is {"args": [...]}')
             return
         await self.receive_callback(*content["args"])
 
     async def receive_callback(self, *args: Any) -> None:
         """Called with the arguments of a client callback. Override it."""
-        await self.send_error("BAD_REQUEST", "this socket takes no callbacks")
+        await self.send_error(BAD_REQUEST, "this socket takes no callbacks")
 
     # Sending ----------------------------------------------------------------------
 

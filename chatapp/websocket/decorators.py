@@ -28,6 +28,7 @@ from django.urls import URLPattern, URLResolver
 from django.urls import path as url_path
 from django.urls.resolvers import RoutePattern
 
+from .codes import RATE_LIMITED
 from .commands import Command, collect_commands, is_group_command
 from .conf import conf
 from .consumers import WebsocketConsumer
@@ -145,7 +146,7 @@ class FunctionConsumer(WebsocketConsumer):
         """Run the function in a worker thread (it may use the ORM) and send its commands."""
         who = self.user.pk if self.user.is_authenticated else client_ip(self.scope)
         if not await awithin_rate(f"ws-callback:{who}", conf.WEBSOCKET_MAX_CALLBACKS_PER_MINUTE):
-            await self.send_error("RATE_LIMITED", "too many messages a minute; wait a moment")
+            await self.send_error(RATE_LIMITED, "too many messages a minute; wait a moment")
             return
         request = websocket_request(self.scope, self.user)
         commands = await database_sync_to_async(self.function.run)(self, request, args)

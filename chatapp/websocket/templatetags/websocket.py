@@ -6,13 +6,29 @@ import json
 from typing import Any
 
 from django import template
-from django.utils.html import format_html, format_html_join
+from django.templatetags.static import static
+from django.utils.html import format_html, format_html_join, json_script
 from django.utils.safestring import SafeString
 
+from chatapp.websocket.codes import client_contract
 from chatapp.websocket.streams import stream_path
 from chatapp.websocket.urls import ws_url
 
 register = template.Library()
+
+# The id of the JSON block the runtime reads its protocol constants from.
+CONTRACT_ID = "websocket-contract"
+
+
+@register.simple_tag
+def websocket_runtime() -> SafeString:
+    """`{% websocket_runtime %}` in <head>: the client runtime, and the protocol's
+    command names, close codes and error texts it reads (defined in codes.py)."""
+    return format_html(
+        '{}<script type="module" src="{}"></script>',
+        json_script(client_contract(), CONTRACT_ID),
+        static("websocket/websocket.js"),
+    )
 
 
 @register.simple_tag(takes_context=True)

@@ -9,8 +9,15 @@
 
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 30000;
-// The server closes with these when retrying cannot help (logged out, not allowed).
-const FINAL_CLOSE_CODES = new Set([4401, 4403]);
+const CLOSE_LOGGED_OUT = 4401;
+
+// The protocol's constants, defined once on the server (chatapp/websocket/codes.py) and
+// rendered into the page by {% websocket_runtime %}: command names, close codes (with
+// whether to reconnect after them and what to say), error texts.
+const contractElement = document.getElementById("websocket-contract");
+export const contract = contractElement
+  ? JSON.parse(contractElement.textContent)
+  : { commands: [], closes: {}, errors: {} };
 
 const sockets = new Map(); // absolute URL -> ManagedSocket
 let loggedOut = false; // a socket was closed with 4401: say so until the page reloads
@@ -56,10 +63,11 @@ class ManagedSocket {
     if (ws !== this.ws) return; // an older socket we already replaced
     emit("ws:close", { url: this.url, code: event.code });
     if (this.closedByUs) return;
-    if (FINAL_CLOSE_CODES.has(event.code)) {
+    if (contract.closes[event.code]?.reconnect === false) {
+      // Retrying cannot help (logged out, not allowed).
       sockets.delete(this.url);
-      this.setState(event.code === 4401 ? "logged-out" : "denied");
-      if (event.code === 4401) loggedOut = true;
+      this.setState(event.code === CLOSE_LOGGED_OUT ? "logged-out" : "denied");
+      if (event.code === CLOSE_LOGGED_OUT) loggedOut = true;
       return;
     }
     this.scheduleReconnect();
@@ -143,7 +151,7 @@ function renderStatus() {
     const login = document.createElement("a");
     login.href = `${status.dataset.loginUrl}?next=${encodeURIComponent(location.pathname)}`;
     login.textContent = "Log in again";
-    status.replaceChildren("You were logged out. ", login);
+    status.replaceChildren(`${contract.closes[CLOSE_LOGGED_OUT]?.text ?? ""} `, login);
     status.hidden = false;
   } else {
     let text = "";
@@ -254,6 +262,16 @@ for (const [name, action] of Object.entries(domActions)) {
     const el = byId(id);
     if (el) action(el, html);
   };
+}
+
+// Every command the server may send has its action here (the contract names them).
+for (const name of contract.commands) {
+  if (!(name in commands)) console.error(`websocket: the runtime has no action for ${name}`);
+}
+
+/** The names of the commands this runtime carries out. */
+export function commandNames() {
+  return Object.keys(commands);
 }
 
 /** Let an application add its own client command. */
