@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run dev test lint format check e2e bench soak install install-dev browser clean
+.PHONY: run dev test lint format check typecheck core-alone e2e bench soak install install-dev browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,16 @@ format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Strict mypy (django-stubs) on the websocket core; its tests are excluded (pyproject.toml).
+typecheck: install-dev
+	$(BIN)/mypy chatapp/websocket
+
+# The websocket core alone, as a forker lifts it: in a copy without rooms/, accounts/ and
+# chatapp/features/, its modules import with only Django and Channels, and its tests pass
+# with its own settings (DJANGO_SETTINGS_MODULE=chatapp.websocket.tests.settings).
+core-alone: install-dev
+	bash scripts/core-alone.sh
+
 check: install-dev
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
@@ -50,7 +60,7 @@ check: install-dev
 		ALLOWED_HOSTS=chat.example.com $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 # Branch coverage of the websocket core is reported (not enforced) with every run.
-test: lint check
+test: lint check typecheck core-alone
 	$(BIN)/python -m pytest --cov=chatapp.websocket --cov-branch --cov-report=term $(PYTEST_ARGS)
 
 e2e: install-dev

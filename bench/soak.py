@@ -212,7 +212,7 @@ class Soak:
     async def backend_loop(self, rooms: list[int], deadline: float) -> None:
         """Staff send from the backend (the staff page's service) into each room in turn."""
         from rooms.models import Room
-        from rooms.services import send_room_message
+        from rooms.posting import send_room_message
 
         def send(room_id: int) -> None:
             send_room_message(room=Room.objects.get(pk=room_id), text=f"S|{time.time()}")

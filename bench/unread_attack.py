@@ -322,8 +322,8 @@ class UnreadAttack:
         from django.contrib.auth import get_user_model
         from django.db import transaction
 
+        from rooms.events import encode, message_event
         from rooms.models import Message, Room
-        from rooms.services import encode, message_event
 
         author = get_user_model().objects.get(username="bench0")
         text = EMOJI * settings.CHAT_MAX_MESSAGE_LENGTH

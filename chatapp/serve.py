@@ -15,7 +15,7 @@ The same command line as `daphne`, with the site's websocket options as defaults
   websocket frame, two epoll_ctl calls and a turn of the loop, about a third of
   the server's time when fanning out. Here a write goes to the kernel at once
   when nothing is waiting before it, as asyncio's own transports do; only what
-  the kernel does not take is buffered (README, "Fan-out").
+  the kernel does not take is buffered (docs/fanout.md).
 - What the kernel does not take is bounded per socket (WEBSOCKET_MAX_BUFFERED_BYTES):
   a client that stops reading is closed with 4008 instead of filling the server's
   memory, and consumers can see the unsent bytes to pace long replays.

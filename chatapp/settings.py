@@ -165,7 +165,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     # Both of channels-redis's layers work; `core` is the default by measurement
-    # (README, "Fan-out"): behind the hub a room is one layer member per process,
+    # (docs/fanout.md): behind the hub a room is one layer member per process,
     # and core keeps queued messages through short subscriber hiccups.
     CHANNEL_LAYER_BACKENDS = {
         "core": "channels_redis.core.RedisChannelLayer",

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TEST_PASSWORD, new_prefix, session_cookie
+from chatapp.testing import TEST_PASSWORD
+from chatapp.websocket.testing import new_key_prefix, session_cookie
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 ARTIFACTS = BASE_DIR / "e2e" / "artifacts"
@@ -70,7 +71,7 @@ def database_url(settings_dict: dict) -> str:
 
 def server_env(settings_dict: dict, redis_url: str) -> dict[str, str]:
     """The environment of a server process: the test database, fresh Redis key prefixes."""
-    run = new_prefix("e2e")
+    run = new_key_prefix("e2e")
     env = {
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DATABASE_URL": database_url(settings_dict),
@@ -188,7 +189,7 @@ class PrivateRedis:
 @pytest.fixture
 def two_servers(django_db_setup, transactional_db):
     """Two daphne processes sharing one database and a private Redis (scale-out)."""
-    from conftest import REQUIRE_SERVICES
+    from chatapp.testing import REQUIRE_SERVICES
 
     if not shutil.which("redis-server"):
         if REQUIRE_SERVICES:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from conftest import REQUIRE_SERVICES
+from chatapp.testing import REQUIRE_SERVICES
 
 SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshot.png"
 
@@ -128,7 +128,7 @@ def test_shift_enter_makes_a_new_line_and_enter_sends_both_lines(new_page, make_
 
 
 def test_load_older_messages_pages_back_through_history(new_page, make_user, rooms):
-    from rooms.services import post_message
+    from rooms.posting import post_message
 
     author = make_user("historian")
     for n in range(1, 61):

@@ -46,7 +46,7 @@ def server_behind_db_proxy(django_db_setup, transactional_db):
     """A daphne whose PostgreSQL connection goes through a proxy the test can cut."""
     from django.db import connection
 
-    from conftest import REQUIRE_SERVICES
+    from chatapp.testing import REQUIRE_SERVICES
 
     if connection.vendor != "postgresql":
         if REQUIRE_SERVICES:

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from conftest import REQUIRE_SERVICES
+from chatapp.testing import REQUIRE_SERVICES
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 import websockets
 from playwright.sync_api import expect
 
-from conftest import session_cookie
+from chatapp.websocket.testing import session_cookie
 
 from .conftest import extra_server
 

@@ -10,7 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import websockets
 
-from conftest import TEST_PASSWORD, frames_in
+from chatapp.testing import TEST_PASSWORD
+from chatapp.websocket.testing import frames_in
 
 
 def login_cookie(base: str, username: str) -> str:

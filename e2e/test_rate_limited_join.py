@@ -52,7 +52,7 @@ class JoinCounters:
 @pytest.fixture
 def limited_server(django_db_setup, transactional_db):
     """A daphne with a low join limit, counting in a private Redis the test can reach."""
-    from conftest import REQUIRE_SERVICES
+    from chatapp.testing import REQUIRE_SERVICES
 
     if not shutil.which("redis-server"):
         if REQUIRE_SERVICES:

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import websockets
 
-from conftest import frames_in, session_cookie
+from chatapp.websocket.testing import frames_in, session_cookie
 
 pytestmark = pytest.mark.e2e
 

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import session_cookie
+from chatapp.websocket.testing import session_cookie
 
 from .conftest import LiveServer, extra_server
 
@@ -123,7 +123,7 @@ def bounded_server(request, django_db_setup, transactional_db):
 def test_a_client_that_never_reads_a_long_replay_is_closed_long_before_it_is_sent(
     bounded_server, make_user, make_room
 ):
-    from rooms.services import post_message
+    from rooms.posting import post_message
 
     room = make_room("Long")
     for _ in range(CHAT_RESUME_LIMIT):

@@ -9,110 +9,81 @@ open and stores nothing.
 
 Nothing is lost: the database is the record and every stored message has a
 per-room `seq`. A join with `since` replays what the client missed; a live
-event that skips seqs (the layer dropped some) is filled from the database.
+event that skips seqs (the layer dropped some) is filled from the database
+(rooms/delivery.py). What each frame looks like is rooms/events.py; the error
+codes and what the page says for them are rooms/errors.py.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from enum import Enum
 from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from chatapp.websocket import (
-    CLOSE_TOO_SLOW,
-    SERVICE_UNAVAILABLE,
-    WebsocketConsumer,
-    per_loop,
-    spawn,
-)
+from chatapp.websocket import SERVICE_UNAVAILABLE, WebsocketConsumer, per_loop, spawn
 
-from .history import REPLAY_PAGE, Joined, join_room, missed_messages, store_message
-from .models import MessageType
-from .presence import (
-    PresenceHeartbeat,
-    announce_leave_after_grace,
-    broadcast_presence,
-    presence,
-    presence_event,
+from .access import visible_room_ids as visible_room_ids_sync
+from .client_frames import (
+    MAX_CLIENT_ID_LENGTH,
+    echoed_client_id,
+    id_value,
+    int_field,
+    max_frame_length,
 )
-from .services import (
+from .delivery import InOrderDelivery
+from .errors import (
     BAD_REQUEST,
     MESSAGE_TOO_LONG,
     ROOM_ACCESS_DENIED,
     UNKNOWN_COMMAND,
     USER_HAS_TO_LOGIN,
     ChatError,
+)
+from .events import (
+    ack_reply,
     encode,
-    is_storable,
+    error_reply,
+    join_reply,
+    leave_reply,
+    live_broadcast,
     notice_event,
+    resync_reply,
     room_broadcast,
     room_group,
+    typing_event,
 )
-from .services import visible_room_ids as visible_room_ids_sync
+from .history import REPLAY_PAGE, Joined, join_room, missed_messages
+from .models import MessageType
+from .posting import is_storable, store_message
+from .presence import (
+    PresenceHeartbeat,
+    announce_leave_after_grace,
+    broadcast_presence,
+    current_presence_event,
+    presence,
+)
 
 logger = logging.getLogger(__name__)
 
 # The websocket subprotocol through which a client opts in to the protocol's extensions.
 PROTOCOL_V2 = "chat.v2"
-MAX_CLIENT_ID_LENGTH = 64
-MAX_ID = 2**63 - 1  # the database's integer range
-
-
-class Live(Enum):
-    """What a room broadcast needs at a socket (ChatConsumer.live_step)."""
-
-    SKIP = "not joined, or already sent"
-    SEND = "its frame"
-    GAP = "the seqs before it from the record first"
-
 
 visible_room_ids = database_sync_to_async(visible_room_ids_sync)
 
 
-def max_frame_length() -> int:
-    """The longest frame a valid command can need: the message with every character
-    JSON-escaped (12 characters for one beyond the BMP, an emoji: a surrogate pair of
-    `\\uXXXX`), plus room for the other fields."""
-    return settings.CHAT_MAX_MESSAGE_LENGTH * 12 + 512
+# The protocol's commands (docs/protocol.md, "Frames"): each is handled by cmd_<name>.
+COMMANDS = ("join", "leave", "send", "typing")
 
 
-def echoed_client_id(content: Any) -> dict[str, Any]:
-    """The frame's client_id (cut to size) for the answer, so the page can match it."""
-    if isinstance(content, dict) and isinstance(content.get("client_id"), str):
-        return {"client_id": content["client_id"][:MAX_CLIENT_ID_LENGTH]}
-    return {}
+class ChatConsumer(InOrderDelivery, WebsocketConsumer):
+    """Anonymous sockets may connect, and get USER_HAS_TO_LOGIN for every command.
 
-
-def id_value(value: Any) -> int | None:
-    """A room id, seq or message id as clients send it: a JSON integer, or a string of
-    decimal digits (the multichat document's client reads ids from `data-room-id`
-    attributes and sends them as strings); None for anything else (bools, floats,
-    "1.0", " 1", Arabic-Indic digits).
+    The commands are here; how room broadcasts reach a joined socket (in seq order,
+    gaps filled from the record) is InOrderDelivery's job (rooms/delivery.py).
     """
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_ID:
-        return None
-    return value
-
-
-def _int_field(content: dict[str, Any], name: str, *, required: bool = True) -> int | None:
-    """An id field of a client frame (see id_value); replies carry it as an integer."""
-    value = content.get(name)
-    if value is None and not required:
-        return None
-    parsed = id_value(value)
-    if parsed is None:
-        raise ChatError(BAD_REQUEST)
-    return parsed
-
-
-class ChatConsumer(WebsocketConsumer):
-    """Anonymous sockets may connect, and get USER_HAS_TO_LOGIN for every command."""
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -152,7 +123,7 @@ class ChatConsumer(WebsocketConsumer):
         return isinstance(content, dict) and content.get("command") in ("join", "send")
 
     async def send_error(self, code: str, detail: str = "", **extra: Any) -> None:
-        await self.send_json({"error": code, **extra})
+        await self.send_json(error_reply(code, **extra))
 
     async def send_unavailable(self, content: Any) -> None:
         """The database or Redis is down: SERVICE_UNAVAILABLE with the frame's room and
@@ -174,15 +145,9 @@ class ChatConsumer(WebsocketConsumer):
             command = content.get("command")
             if not isinstance(command, str):
                 raise ChatError(BAD_REQUEST)
-            handlers = {
-                "join": self.cmd_join,
-                "leave": self.cmd_leave,
-                "send": self.cmd_send,
-                "typing": self.cmd_typing,
-            }
-            if command not in handlers:
+            if command not in COMMANDS:
                 raise ChatError(UNKNOWN_COMMAND)
-            await handlers[command](content)
+            await getattr(self, f"cmd_{command}")(content)
         except ChatError as error:
             if error.room is not None:
                 extra["room"] = error.room
@@ -191,8 +156,8 @@ class ChatConsumer(WebsocketConsumer):
     # Commands -----------------------------------------------------------------------
 
     async def cmd_join(self, content: dict[str, Any]) -> None:
-        room_id = _int_field(content, "room")
-        since = _int_field(content, "since", required=False)
+        room_id = int_field(content, "room")
+        since = int_field(content, "since", required=False)
         already = room_id in self.joined
         if already and (since is None or self.unsent_bytes() > 0):
             # This socket has had the history: send only what it has not had. While
@@ -210,9 +175,9 @@ class ChatConsumer(WebsocketConsumer):
             if not already:
                 await self.hub_leave(room_group(room_id))
             raise
-        await self.send_json({"join": room_id, "title": joined.title})
+        await self.send_json(join_reply(room_id, joined.title))
         if joined.resync:
-            await self.send_json({"resync": room_id})
+            await self.send_json(resync_reply(room_id))
         last = await self.replay(room_id, joined)
         if last is None:
             return  # closed: the client did not take the replay
@@ -222,7 +187,7 @@ class ChatConsumer(WebsocketConsumer):
         if not already:
             await self.enter(room_id, joined.username)
         else:
-            await self.send_json(await presence_event(room_id))
+            await self.send_json(await current_presence_event(room_id))
 
     async def replay(self, room_id: int, joined: Joined) -> int | None:
         """Send the join's history a page at a time, as fast as the client takes it;
@@ -241,13 +206,13 @@ class ChatConsumer(WebsocketConsumer):
         return last
 
     async def cmd_leave(self, content: dict[str, Any]) -> None:
-        room_id = _int_field(content, "room")
+        room_id = int_field(content, "room")
         if room_id not in self.joined:
             raise ChatError(ROOM_ACCESS_DENIED, room_id)
         await self.leave(room_id, reply=True, explicit=True)
 
     async def cmd_send(self, content: dict[str, Any]) -> None:
-        room_id = _int_field(content, "room")
+        room_id = int_field(content, "room")
         text = content.get("message")
         client_id = content.get("client_id", "")
         if not isinstance(text, str) or not isinstance(client_id, str):
@@ -266,29 +231,21 @@ class ChatConsumer(WebsocketConsumer):
                 await self.leave(room_id, reply=False, explicit=True)
             raise
         # Stored: acknowledge before broadcasting, so a failing layer cannot hide it.
-        await self.send_json({"ack": client_id or None, "room": room_id, "seq": event["seq"]})
+        await self.send_json(ack_reply(client_id, room_id, event["seq"]))
         if created:
             await self.broadcast(room_id, room_broadcast(event))
 
     async def cmd_typing(self, content: dict[str, Any]) -> None:
-        room_id = _int_field(content, "room")
+        room_id = int_field(content, "room")
         if room_id not in self.joined:
             raise ChatError(ROOM_ACCESS_DENIED, room_id)
         now = time.monotonic()
         if now - self.typing_sent.get(room_id, 0) < settings.CHAT_TYPING_INTERVAL:
             return  # throttled: the indicator is still showing
         self.typing_sent[room_id] = now
-        event = {"typing": room_id, "username": self.user.get_username()}
-        await self.broadcast(
-            room_id,
-            # Not back to the typist's own sockets (live_step skips `not_to_user`).
-            {
-                "type": "chat.event",
-                "room": room_id,
-                "text": encode(event),
-                "not_to_user": self.user.pk,
-            },
-        )
+        event = typing_event(room_id, self.user.get_username())
+        # Not back to the typist's own sockets (live_step skips `not_to_user`).
+        await self.broadcast(room_id, live_broadcast(room_id, event, not_to_user=self.user.pk))
 
     # Membership and presence ----------------------------------------------------------
 
@@ -305,7 +262,7 @@ class ChatConsumer(WebsocketConsumer):
         self.joined.pop(room_id, None)
         await self.hub_leave(room_group(room_id))
         if reply:
-            await self.send_json({"leave": room_id})
+            await self.send_json(leave_reply(room_id))
         store = presence()
         last = await store.leave(room_id, self.user.pk, self.channel_name)
         username = self.user.get_username()
@@ -333,74 +290,3 @@ class ChatConsumer(WebsocketConsumer):
         for room_id in [r for r in self.joined if r not in allowed]:
             await self.leave(room_id, reply=False, explicit=True)
             await self.send_error(ROOM_ACCESS_DENIED, room=room_id)
-
-    # Layer events -------------------------------------------------------------------
-
-    async def chat_event(self, event: dict[str, Any]) -> None:
-        """Called for each room broadcast: forward it once, in seq order, if still joined."""
-        step = self.live_step(event, {})
-        if step is Live.SKIP:
-            return
-        room_id, seq = event["room"], event.get("seq")
-        # Live events were dropped for this socket (layer queue full): send them from
-        # the database first, or close it (4008) if it is too far behind.
-        if step is Live.GAP and not await self.catch_up(room_id, self.joined[room_id], seq):
-            return
-        if seq is not None:
-            self.joined[room_id] = seq
-        await self.send_frame(event["text"])
-
-    def frames_of(self, events: list[dict[str, Any]]) -> list[str] | None:
-        """Room broadcasts that arrived together go out as one frame: the frames of
-        those this socket has not had, unless one needs more than its frame (a gap
-        in seq to fill from the record, or another kind of event)."""
-        sent: dict[int, int] = {}  # room id -> seq, as chat_event would have set it
-        frames = []
-        for event in events:
-            if event.get("type") != "chat.event":
-                return None
-            step = self.live_step(event, sent)
-            if step is Live.GAP:
-                return None
-            if step is Live.SEND:
-                if event.get("seq") is not None:
-                    sent[event["room"]] = event["seq"]
-                frames.append(event["text"])
-        self.joined.update(sent)
-        return frames
-
-    def live_step(self, event: dict[str, Any], sent: dict[int, int]) -> Live:
-        """What a room broadcast needs at this socket; `sent` holds seqs of this batch
-        not yet in `joined`."""
-        room_id = event["room"]
-        if room_id not in self.joined or event.get("not_to_user") == self.auth_user_id:
-            return Live.SKIP
-        seq = event.get("seq")
-        if seq is None:
-            return Live.SEND  # live-only: notices, typing
-        last = sent.get(room_id, self.joined[room_id])
-        if seq <= last:
-            return Live.SKIP  # history and live overlap
-        return Live.SEND if seq == last + 1 else Live.GAP
-
-    async def hub_recovered(self, event: dict[str, Any]) -> None:
-        """Called when this process's subscription to a room came back (e.g. Redis
-        restarted): send what was stored meanwhile, or close (4008) to resume."""
-        for room_id, last in list(self.joined.items()):
-            if room_group(room_id) == event["group"]:
-                await self.catch_up(room_id, last, MAX_ID)
-
-    async def catch_up(self, room_id: int, after: int, before: int) -> bool:
-        """Send the stored messages with after < seq < before; if there are more than
-        CHAT_GAP_FILL_LIMIT, close with 4008 instead (the client resumes with since)."""
-        limit = settings.CHAT_GAP_FILL_LIMIT
-        missed = await database_sync_to_async(missed_messages)(room_id, after, before, limit + 1)
-        if len(missed) > limit:
-            logger.warning("socket %s is too far behind in room %s", self.channel_name, room_id)
-            await self.close(code=CLOSE_TOO_SLOW)
-            self.joined.clear()  # deliver nothing more
-            return False
-        for message in missed:
-            await self.send_frame(encode(message))
-            self.joined[room_id] = message["seq"]
-        return True

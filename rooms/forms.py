@@ -2,7 +2,7 @@ from django import forms
 from django.conf import settings
 
 from .models import MessageType, Room
-from .services import SERVER_MESSAGE_TYPES
+from .posting import SERVER_MESSAGE_TYPES
 
 
 class BackendSendForm(forms.Form):

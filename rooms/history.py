@@ -1,4 +1,10 @@
-"""The database work of the chat socket: one function per command, one thread hop each."""
+"""Reading the record: what a join shows, what a replay or a gap fill sends, and the
+older pages behind "Load older messages".
+
+Nothing is lost because every stored message has a per-room seq: whatever a socket
+missed is read back here by seq range, a page at a time. Synchronous ORM work: the
+consumer calls it through database_sync_to_async.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +14,10 @@ from typing import Any
 from django.conf import settings
 
 from accounts.services import active_user
-from chatapp.ratelimit import within_rate
 
-from .models import Message
-from .services import (
-    RATE_LIMITED,
-    ChatError,
-    clean_text,
-    get_room_for,
-    message_event,
-    post_message,
-)
+from .access import check_join_rate, get_room_for
+from .events import message_event
+from .models import Message, Room
 
 # A replay is read and sent this many messages at a time, so that a long one holds
 # a page in memory, not the whole replay, and the client's pace sets how fast it goes.
@@ -40,8 +39,7 @@ def join_room(user_id: int, room_id: int, since: int | None) -> Joined:
     CHAT_HISTORY_ON_JOIN messages, or everything after `since` (at most
     CHAT_RESUME_LIMIT, the newest); the rest follows with `missed_messages`."""
     user = active_user(user_id)
-    if not within_rate(f"chat-join:{user_id}", settings.CHAT_MAX_JOINS_PER_MINUTE):
-        raise ChatError(RATE_LIMITED, room_id)
+    check_join_rate(user_id, room_id)
     room = get_room_for(user, room_id)
     limit = settings.CHAT_HISTORY_ON_JOIN if since is None else settings.CHAT_RESUME_LIMIT
     after = since or 0
@@ -79,10 +77,14 @@ def missed_messages(
     return [message_event(m) for m in missed]
 
 
-def store_message(user_id: int, room_id: int, text: str, client_id: str) -> tuple[dict, bool]:
-    """Check the user may still post here, then store. Returns (event, newly stored)."""
-    user = active_user(user_id)
-    room = get_room_for(user, room_id)  # re-checked: staff may have lost the flag
-    text = clean_text(text)
-    posted = post_message(room=room, author=user, text=text, client_id=client_id, rate_limited=True)
-    return message_event(posted.message), posted.created
+def recent_messages(room: Room, limit: int | None = None) -> list[Message]:
+    """The latest `limit` messages of a room, oldest first."""
+    limit = limit or settings.CHAT_HISTORY_ON_JOIN
+    newest = room.messages.select_related("author").order_by("-seq")[:limit]
+    return list(reversed(newest))
+
+
+def messages_before(room: Room, before_seq: int, limit: int = 50) -> list[Message]:
+    """The `limit` messages just older than `before_seq`, oldest first ("load older")."""
+    older = room.messages.select_related("author").filter(seq__lt=before_seq).order_by("-seq")
+    return list(reversed(older[:limit]))

@@ -5,6 +5,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.text import slugify
 
+# The database's integer range: no room id, seq or message id is larger.
+MAX_ID = 2**63 - 1
+
 
 class MessageType(models.IntegerChoices):
     """What a message is. The numbers are the multichat protocol's `msg_type`."""

@@ -28,8 +28,8 @@ from django.conf import settings
 
 from chatapp.websocket import per_loop
 
+from .events import live_broadcast, notice_event, presence_event, room_broadcast, room_group
 from .models import MessageType
-from .services import encode, notice_event, room_broadcast, room_group
 
 logger = logging.getLogger(__name__)
 
@@ -196,17 +196,9 @@ def reset_local_presence() -> None:
 # Telling rooms who is in them -----------------------------------------------------------
 
 
-async def presence_event(room_id: int) -> dict[str, Any]:
-    """Who is in the room now, as clients get it: the count, and the first names
-    (a room of thousands would otherwise send every name on every change)."""
-    members = await presence().members(room_id)
-    shown = members[: settings.CHAT_PRESENCE_NAMES_LIMIT]
-    return {"presence": room_id, "members": shown, "count": len(members)}
-
-
-async def presence_broadcast(room_id: int) -> dict[str, Any]:
-    """The layer event carrying `presence_event` to the room's sockets."""
-    return {"type": "chat.event", "room": room_id, "text": encode(await presence_event(room_id))}
+async def current_presence_event(room_id: int) -> dict[str, Any]:
+    """Who is in the room now, as clients get it (rooms.events.presence_event)."""
+    return presence_event(room_id, await presence().members(room_id))
 
 
 class PresenceCoalescer:
@@ -241,9 +233,8 @@ class PresenceCoalescer:
         now = asyncio.get_running_loop().time()
         self.quiet_until[room_id] = now + settings.CHAT_PRESENCE_COALESCE_SECONDS
         try:
-            await get_channel_layer().group_send(
-                room_group(room_id), await presence_broadcast(room_id)
-            )
+            carried = live_broadcast(room_id, await current_presence_event(room_id))
+            await get_channel_layer().group_send(room_group(room_id), carried)
         except Exception:
             logger.exception("presence broadcast to room %s failed", room_id)
 

@@ -8,15 +8,13 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from .access import get_room_for
+from .errors import BAD_REQUEST, ChatError, errors_for_page
+from .events import message_event
 from .forms import BackendSendForm
+from .history import messages_before
 from .models import MessageType, Room
-from .services import (
-    ChatError,
-    get_room_for,
-    message_event,
-    messages_before,
-    send_room_message,
-)
+from .posting import send_room_message
 from .signals import lobby_stream_for
 
 
@@ -42,6 +40,7 @@ def lobby(request: HttpRequest, room_id: int | None = None) -> HttpResponse:
             "lobby_stream": lobby_stream_for(request.user),
             "max_length": settings.CHAT_MAX_MESSAGE_LENGTH,
             "message_types": MessageType.by_name(),
+            "chat_errors": errors_for_page(),
         },
     )
 
@@ -54,7 +53,7 @@ def older_messages(request: HttpRequest, room_id: int) -> JsonResponse:
     try:
         before = int(request.GET.get("before", ""))
     except ValueError:
-        return JsonResponse({"error": "BAD_REQUEST"}, status=400)
+        return JsonResponse({"error": BAD_REQUEST}, status=400)
     page = messages_before(room, before)
     return JsonResponse({"room": room.pk, "messages": [message_event(m) for m in page]})
 

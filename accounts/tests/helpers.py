@@ -1,6 +1,6 @@
 """What the accounts tests share."""
 
-from conftest import TEST_PASSWORD
+from chatapp.testing import TEST_PASSWORD
 
 
 def sign_up(client, username: str):

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from conftest import TEST_PASSWORD
+from chatapp.testing import TEST_PASSWORD
 
 from .helpers import sign_up
 

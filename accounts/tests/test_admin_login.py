@@ -4,7 +4,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from conftest import TEST_PASSWORD
+from chatapp.testing import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
 

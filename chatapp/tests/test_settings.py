@@ -1,6 +1,7 @@
 """Settings from the environment: embedded defaults, real services, production safety."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -81,9 +82,22 @@ def test_daphne_is_the_first_app():
 def test_production_static_files_share_one_runtime_module(tmp_path):
     result = manage("collectstatic", "--noinput", env={**PRODUCTION, "STATIC_ROOT": str(tmp_path)})
     assert result.returncode == 0, result.stderr
-    chat = next((tmp_path / "js").glob("chat.*.js")).read_text()
     runtime = next(p.name for p in (tmp_path / "websocket").glob("websocket.*.js"))
-    assert f'from "../websocket/{runtime}"' in chat
+    # The hashed chat modules (js/chat.<hash>.js and js/chat/*.<hash>.js) import hashed
+    # files only, the runtime among them: an unhashed name would load a second instance
+    # of the module (of the runtime, or of the chat's shared state) beside the first.
+    hashed = re.compile(r"\.[0-9a-f]{12}\.js$")
+    modules = [p for p in (tmp_path / "js").rglob("*.js") if hashed.search(p.name)]
+    importers = set()
+    for module in modules:
+        text = module.read_text()
+        for url in re.findall(r'from "(\.\.?/[^"]*)"', text):
+            assert hashed.search(url) and (module.parent / url).is_file(), f"{module.name}: {url}"
+        expected = Path(os.path.relpath(tmp_path / "websocket" / runtime, module.parent))
+        for url in re.findall(r'from "([^"]*websocket\.[^"]*)"', text):
+            assert url == expected.as_posix(), f"{module.name} imports {url}"
+            importers.add(module.relative_to(tmp_path / "js").parent.as_posix())
+    assert importers == {".", "chat"}, "the entry module and the chat/ modules import it"
 
 
 def test_sign_up_can_be_closed_from_the_environment():

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from importlib import import_module
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -51,7 +51,7 @@ class UserSockets:
 
     def __init__(self) -> None:
         self.by_user: dict[int, set[Socket]] = {}
-        self.rechecker: asyncio.Task | None = None
+        self.rechecker: asyncio.Task[None] | None = None
 
     async def add(self, user_id: int, socket: Socket) -> None:
         """Hand `socket` its user's auth events from when this returns on."""
@@ -86,7 +86,10 @@ class UserSockets:
                 # Auth events sent during the outage are lost: look at every login.
                 spawn(self.recheck_logged())
                 continue
-            for socket in list(self.by_user.get(event.get("user"), ())):
+            user_id: int | None = event.get("user")
+            if user_id is None:
+                continue  # names no user: none of the sockets is its user's
+            for socket in list(self.by_user.get(user_id, ())):
                 socket.hub_deliver(event)
 
     async def recheck_every(self) -> None:
@@ -152,9 +155,9 @@ def login_state(user_id: int, session_key: str | None) -> LoginSnapshot | None:
             .first()
         )
         return (row[0], row[1], row[2]) if row and row[3] else None
-    row = users.values_list("password", "is_staff", "is_superuser").first()
+    found = users.values_list("password", "is_staff", "is_superuser").first()
     store = import_module(settings.SESSION_ENGINE).SessionStore()
-    return (row[0], row[1], row[2]) if row and store.exists(session_key) else None
+    return (found[0], found[1], found[2]) if found and store.exists(session_key) else None
 
 
 def login_states(
@@ -173,7 +176,7 @@ def login_states(
     if _sessions_in_database():
         from django.contrib.sessions.models import Session
 
-        alive = set()
+        alive: set[str] = set()
         for some in chunks(keys):
             sessions = Session.objects.filter(session_key__in=some, expire_date__gt=timezone.now())
             alive.update(sessions.values_list("session_key", flat=True))
@@ -183,7 +186,10 @@ def login_states(
     return {(user_id, key): users.get(user_id) if key in alive else None for user_id, key in logins}
 
 
-def chunks(items: set, size: int = 500) -> list[list]:
+T = TypeVar("T")
+
+
+def chunks(items: set[T], size: int = 500) -> list[list[T]]:
     """`items` in lists of at most `size`."""
     ordered = list(items)
     return [ordered[i : i + size] for i in range(0, len(ordered), size)]

@@ -16,6 +16,7 @@ class Close:
     client runtime opens the socket again (it does not where retrying cannot help)."""
 
     code: int
+    name: str  # how the client runtime refers to it
     text: str
     reconnect: bool
 
@@ -33,10 +34,20 @@ CLOSE_ABNORMAL = 1006
 CLOSES = {
     close.code: close
     for close in (
-        Close(CLOSE_LOGGED_OUT, "You were logged out.", reconnect=False),
-        Close(CLOSE_PERMISSION_DENIED, "You may not use this connection.", reconnect=False),
-        Close(CLOSE_TOO_MANY_CONNECTIONS, "Too many connections; trying again…", True),
-        Close(CLOSE_TOO_SLOW, "The connection fell behind; catching up…", True),
+        Close(CLOSE_LOGGED_OUT, "logged_out", "You were logged out.", reconnect=False),
+        Close(
+            CLOSE_PERMISSION_DENIED,
+            "permission_denied",
+            "You may not use this connection.",
+            reconnect=False,
+        ),
+        Close(
+            CLOSE_TOO_MANY_CONNECTIONS,
+            "too_many_connections",
+            "Too many connections; trying again…",
+            reconnect=True,
+        ),
+        Close(CLOSE_TOO_SLOW, "too_slow", "The connection fell behind; catching up…", True),
     )
 }
 
@@ -67,7 +78,8 @@ def client_contract() -> dict[str, Any]:
     return {
         "commands": sorted(KNOWN_COMMANDS),
         "closes": {
-            str(c.code): {"text": c.text, "reconnect": c.reconnect} for c in CLOSES.values()
+            str(c.code): {"name": c.name, "text": c.text, "reconnect": c.reconnect}
+            for c in CLOSES.values()
         },
         "errors": ERROR_TEXTS,
     }

@@ -40,7 +40,7 @@ CALLER_COMMANDS = frozenset(
 )
 
 
-class GroupCommand(list):
+class GroupCommand(list[Any]):
     """A command that goes to the whole group even if it is one of CALLER_COMMANDS."""
 
 

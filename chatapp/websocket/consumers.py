@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
@@ -14,7 +14,6 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.sessions import InstanceSessionWrapper
 from django.db import DatabaseError
-from redis.exceptions import RedisError
 
 from .auth import UserSockets, snapshot_of
 from .codes import (
@@ -35,19 +34,26 @@ from .permissions import PermSpec, fresh_user, normalize_perms, user_passes
 from .security import OpenSockets, awithin_rate, client_ip
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from .permissions import AnyUser
 
 logger = logging.getLogger(__name__)
 
 # Errors of a service that is down for a while (the database, Redis), not of the
 # request: the client gets SERVICE_UNAVAILABLE and may try again.
-UNAVAILABLE = (DatabaseError, RedisError, ConnectionError)
+UNAVAILABLE: tuple[type[Exception], ...] = (DatabaseError, ConnectionError)
+try:  # Redis (channels-redis, the Redis cache) is optional: the in-memory layer needs none
+    from redis.exceptions import RedisError
+
+    UNAVAILABLE += (RedisError,)
+except ImportError:  # pragma: no cover (installed wherever the site runs)
+    pass
 _REQUIRED = object()
 # The channel name of a socket without a layer channel (see `layer_channel`).
 LOCAL_CHANNEL_PREFIX = "socket!"
 
 
-class WebsocketConsumer(LoginWatch, HubDelivery, PacedSends, AsyncJsonWebsocketConsumer):
+# channels ships no type information: to mypy its consumer is Any.
+class WebsocketConsumer(LoginWatch, HubDelivery, PacedSends, AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     """A JSON consumer that checks permissions, takes client callbacks and sends commands.
 
     Subclasses override `receive_callback(*args)` for callback frames
@@ -76,7 +82,7 @@ class WebsocketConsumer(LoginWatch, HubDelivery, PacedSends, AsyncJsonWebsocketC
 
     perms: tuple[str, ...] | None
     any_perm: bool
-    user: AbstractBaseUser | AnonymousUser
+    user: AnyUser
 
     def __init__(self, *args: Any, perm: PermSpec, any_perm: bool = False, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -89,8 +95,11 @@ class WebsocketConsumer(LoginWatch, HubDelivery, PacedSends, AsyncJsonWebsocketC
         self.open_socket_keys: list[str] = []  # counted in OpenSockets until clean-up
 
     @classmethod
-    def as_asgi(cls, *, perm: Any = _REQUIRED, any_perm: bool = False, **initkwargs: Any):
-        """Route this consumer; `perm` is required so no endpoint is open by accident."""
+    def as_asgi(cls, *, perm: Any = _REQUIRED, any_perm: bool = False, **initkwargs: Any) -> Any:
+        """Route this consumer; `perm` is required so no endpoint is open by accident.
+
+        (Typed Any: an ASGI application, which Django's URL patterns take though
+        django-stubs' `path()` only knows views.)"""
         if perm is _REQUIRED:
             raise TypeError(
                 f"{cls.__name__}.as_asgi() needs perm=: a permission name, a list, "
@@ -168,9 +177,10 @@ class WebsocketConsumer(LoginWatch, HubDelivery, PacedSends, AsyncJsonWebsocketC
         if self.user.is_authenticated:
             # So that a logout or password change elsewhere can close this socket.
             session = self.scope.get("session")
-            self.login_key = (self.user.pk, getattr(session, "session_key", None))
+            user_id = cast(int, self.user.pk)  # a logged-in user's, not AnonymousUser's None
+            self.login_key = (user_id, getattr(session, "session_key", None))
             self.login_snapshot = snapshot_of(self.user)
-            self.auth_user_id = self.user.pk
+            self.auth_user_id = user_id
             await per_loop(UserSockets).add(self.auth_user_id, self)
         try:
             await self.connect()
@@ -237,7 +247,10 @@ class WebsocketConsumer(LoginWatch, HubDelivery, PacedSends, AsyncJsonWebsocketC
             return True
         user_id = getattr(self.user, "pk", None)
         self.user = await database_sync_to_async(fresh_user)(user_id)
-        return await database_sync_to_async(user_passes)(self.user, self.perms, self.any_perm)
+        passes: bool = await database_sync_to_async(user_passes)(
+            self.user, self.perms, self.any_perm
+        )
+        return passes
 
     # Receiving --------------------------------------------------------------------
 

@@ -107,7 +107,9 @@ class ConsumerFunction:
             return self.group_name_func(unbound)
         return group_for_path(self.reverse(*args, **kwargs))
 
-    def run(self, consumer: FunctionConsumer, request: HttpRequest, args: tuple) -> list[Command]:
+    def run(
+        self, consumer: FunctionConsumer, request: HttpRequest, args: tuple[Any, ...]
+    ) -> list[Command]:
         """Call the function and return the commands it produced. Synchronous."""
         url_kwargs = consumer.scope.get("url_route", {}).get("kwargs", {})
         with collect_commands() as commands:

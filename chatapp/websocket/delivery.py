@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-from .auth import UserSockets
+from .auth import LoginSnapshot, UserSockets
 from .codes import CLOSE_TOO_SLOW
 from .commands import batch_frames
 from .conf import conf
@@ -40,6 +40,8 @@ class HubDelivery:
     turns: Turns
 
     if TYPE_CHECKING:  # provided by the consumer
+        login_key: tuple[int, str | None]  # (from LoginWatch, login.py)
+        login_snapshot: LoginSnapshot | None
 
         async def dispatch(self, message: dict[str, Any]) -> None: ...
         async def send_frame(self, text: str) -> None: ...
@@ -49,7 +51,6 @@ class HubDelivery:
 
     def init_delivery(self) -> None:
         self.hub_groups = set()
-        self.auth_user_id = None  # set while in UserSockets
         self.inbox = None
         self.inbox_task = None
         self.inbox_closed = False

@@ -35,7 +35,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Coroutine
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from channels.layers import get_channel_layer
 
@@ -76,10 +76,10 @@ class _Group:
         self.channel: str | None = None
         self.members: set[Subscriber] = set()
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.pump: asyncio.Task | None = None
+        self.pump: asyncio.Task[None] | None = None
         self.receiving = False  # the pump waits in the layer's receive
         self.backlog: deque[dict[str, Any]] = deque()  # received, not yet delivered
-        self.deliverer: asyncio.Task | None = None  # runs while events keep coming
+        self.deliverer: asyncio.Task[None] | None = None  # runs while events keep coming
         self.drained: asyncio.Future[None] | None = None  # the pump waits on it when full
 
 
@@ -89,7 +89,7 @@ class Hub:
     def __init__(self, layer: Any):
         self.layer = layer
         self.groups: dict[str, _Group] = {}
-        self.refresher: asyncio.Task | None = None
+        self.refresher: asyncio.Task[None] | None = None
 
     async def subscribe(self, group: str, subscriber: Subscriber) -> None:
         """Deliver the group's events to `subscriber` from when this returns on."""
@@ -245,10 +245,12 @@ def get_hub() -> Hub:
     return hub
 
 
-_background: set[asyncio.Task] = set()
+T = TypeVar("T")
+
+_background: set[asyncio.Task[Any]] = set()
 
 
-def spawn(coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task:
+def spawn(coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
     """Run `coroutine` in a task nobody awaits, kept referenced until it ends
     (the event loop itself only holds tasks weakly)."""
     task = asyncio.get_running_loop().create_task(coroutine)
@@ -257,8 +259,8 @@ def spawn(coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task:
     return task
 
 
-T = TypeVar("T")
-_per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[type, Any]] = (
+# Each loop's instances by kind: instances[kind] is a `kind` (see per_loop).
+_per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[type[Any], object]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -268,4 +270,4 @@ def per_loop(kind: type[T]) -> T:
     instances = _per_loop.setdefault(asyncio.get_running_loop(), {})
     if kind not in instances:
         instances[kind] = kind()
-    return instances[kind]
+    return cast(T, instances[kind])

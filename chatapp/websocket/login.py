@@ -19,7 +19,7 @@ from .codes import CLOSE_LOGGED_OUT
 from .permissions import fresh_user
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from .permissions import AnyUser
 
 # A login may be re-validated a moment before the view that changed it updates the
 # session (password change); look again after this before closing.
@@ -32,7 +32,7 @@ LOGIN_RECHECK_IDLE = 1.0
 class LoginWatch:
     """Keeps a logged-in socket's login current, and closes it (4401) when it ends."""
 
-    user: AbstractBaseUser | AnonymousUser
+    user: AnyUser
     auth_user_id: int | None
     logged_out: bool  # closed with 4401: no command is handled any more
     login_checked: float  # when login_still_valid last looked
@@ -47,6 +47,7 @@ class LoginWatch:
         ) -> None: ...
 
     def init_login_watch(self) -> None:
+        self.auth_user_id = None  # set while the socket is in UserSockets
         self.logged_out = False
         self.login_checked = -LOGIN_RECHECK_IDLE
         self.login_key = (0, None)

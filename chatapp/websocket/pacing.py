@@ -58,7 +58,8 @@ class PacedSends:
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
         """Close the socket; frames that still come before the disconnect are dropped."""
         self.closing = True
-        await super().close(code, reason)
+        # The next class in the consumer's MRO, channels' (untyped) consumer, closes.
+        await super().close(code, reason)  # type: ignore[misc]
 
     async def send_paced(self, frames: Iterable[str]) -> bool:
         """Send frames as the client takes them: while more than a quarter of

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, TypeAlias
 
 from django.contrib.auth import get_user_model
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import _AnyUser
+
+    # The project's user model (AUTH_USER_MODEL, which django-stubs' mypy plugin
+    # resolves) or AnonymousUser: what `request.user` is.
+    AnyUser: TypeAlias = _AnyUser
 
 
 class _NoPermRequired:
@@ -50,7 +54,7 @@ def normalize_perms(perm: PermSpec) -> tuple[str, ...] | None:
     return perms
 
 
-def fresh_user(user_id: int | None) -> AbstractBaseUser | AnonymousUser:
+def fresh_user(user_id: int | None) -> AnyUser:
     """Load the user again so that permission, staff and active changes are seen at once.
 
     Runs synchronously: call it through database_sync_to_async.
@@ -63,9 +67,7 @@ def fresh_user(user_id: int | None) -> AbstractBaseUser | AnonymousUser:
     return user if user is not None else AnonymousUser()
 
 
-def user_passes(
-    user: AbstractBaseUser | AnonymousUser, perms: tuple[str, ...] | None, any_perm: bool
-) -> bool:
+def user_passes(user: AnyUser, perms: tuple[str, ...] | None, any_perm: bool) -> bool:
     """True when `user` holds the perms (all of them, or one with any_perm). Synchronous."""
     if perms is None:
         return True

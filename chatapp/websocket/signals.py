@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_out
 from django.db import transaction
@@ -10,15 +13,30 @@ from django.dispatch import receiver
 
 from .auth import notify_auth_changed
 
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.http import HttpRequest
+
 
 @receiver(user_logged_out)
-def close_sockets_of_ended_session(sender, request, user, **kwargs) -> None:
+def close_sockets_of_ended_session(
+    sender: type[object],
+    request: HttpRequest | None,
+    user: AbstractBaseUser | None,
+    **kwargs: Any,
+) -> None:
     """Logout: the sockets of this session close now (4401), others of the user stay."""
     if user is not None and request is not None:
         notify_auth_changed(user.pk, ended_session=request.session.session_key)
 
 
-def user_saved(sender, instance, created: bool, update_fields=None, **kwargs) -> None:
+def user_saved(
+    sender: type[AbstractBaseUser],
+    instance: AbstractBaseUser,
+    created: bool,
+    update_fields: Iterable[str] | None = None,
+    **kwargs: Any,
+) -> None:
     """Password, active flag or staff flag may have changed: sockets re-check."""
     if created or (update_fields is not None and set(update_fields) <= {"last_login"}):
         return

@@ -21,8 +21,9 @@ from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from .codes import CLOSE_PERMISSION_DENIED
 from .commands import DOM_ACTIONS
-from .consumers import CLOSE_PERMISSION_DENIED, WebsocketConsumer
+from .consumers import WebsocketConsumer
 
 _signer = signing.Signer(salt="chatapp.websocket.stream")
 _user_signer = signing.TimestampSigner(salt="chatapp.websocket.stream.user")

@@ -3,9 +3,9 @@
 import pytest
 from asgiref.sync import sync_to_async
 
-from conftest import group_members
+from chatapp.websocket.testing import group_members
+from rooms.events import room_group
 from rooms.models import MessageType
-from rooms.services import room_group
 
 from .conftest import STREAM, drain, joined, stored_count
 
@@ -32,7 +32,7 @@ async def test_join_replies_with_the_title_then_the_latest_history_in_order(
     connect, room, alice, settings
 ):
     settings.CHAT_HISTORY_ON_JOIN = 3
-    from rooms.services import post_message
+    from rooms.posting import post_message
 
     for n in range(5):
         await sync_to_async(post_message)(room=room, author=alice, text=f"m{n}")
@@ -292,7 +292,7 @@ async def test_losing_staff_narrows_the_open_socket(connect, amake_room, amake_u
 
 
 async def test_backend_send_reaches_open_sockets_with_its_type(connect, room, alice):
-    from rooms.services import send_room_message
+    from rooms.posting import send_room_message
 
     socket = await joined(connect, alice, room)
     await drain(socket)

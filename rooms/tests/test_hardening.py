@@ -10,7 +10,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from chatapp.asgi import application
-from conftest import ClientCommunicator, session_cookie
+from chatapp.websocket.testing import ClientCommunicator, session_cookie
 from rooms.models import Message
 
 from .conftest import STREAM, drain, joined, stored_count

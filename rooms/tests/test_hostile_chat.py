@@ -6,7 +6,7 @@ from asgiref.sync import sync_to_async
 from chatapp.asgi import application
 from chatapp.websocket.codes import WRITE_BUFFER_EXTENSION
 from rooms.models import Message
-from rooms.services import post_message
+from rooms.posting import post_message
 
 from .conftest import STREAM, drain, joined, stored_count
 
@@ -73,7 +73,7 @@ async def test_staff_removed_by_a_queryset_update_stops_getting_the_staff_room(
     frames += await drain(socket)
     assert {"error": "ROOM_ACCESS_DENIED", "room": staff_room.pk} in frames
     await sync_to_async(post_message)(room=staff_room, author=None, text="staff only")
-    from rooms.services import send_room_message
+    from rooms.posting import send_room_message
 
     await sync_to_async(send_room_message)(room=staff_room, text="after")
     assert await socket.receive_nothing(timeout=0.3)

@@ -11,7 +11,7 @@ import json
 import pytest
 from asgiref.sync import sync_to_async
 
-from rooms.services import send_room_message
+from rooms.posting import send_room_message
 
 from .conftest import STREAM, drain
 

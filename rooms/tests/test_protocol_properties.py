@@ -26,10 +26,10 @@ from hypothesis.stateful import (
 )
 
 from chatapp.asgi import application
-from conftest import ClientCommunicator, session_cookie
+from chatapp.websocket.testing import ClientCommunicator, session_cookie
 from rooms.models import Message, Room
+from rooms.posting import send_room_message
 from rooms.presence import reset_local_presence
-from rooms.services import send_room_message
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

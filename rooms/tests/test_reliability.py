@@ -7,9 +7,10 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.test import Client
 
-from conftest import frames_in, group_members
+from chatapp.websocket.testing import frames_in, group_members
+from rooms.events import message_event, room_broadcast, room_group
 from rooms.models import Message
-from rooms.services import message_event, post_message, room_broadcast, room_group
+from rooms.posting import post_message
 
 from .conftest import STREAM, drain, joined
 from .test_consumer import notices, presences

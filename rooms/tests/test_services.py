@@ -5,15 +5,11 @@ import threading
 import pytest
 from django.db import connection
 
+from rooms.access import get_room_for
+from rooms.errors import ChatError
+from rooms.history import messages_before, recent_messages
 from rooms.models import Message, Room
-from rooms.services import (
-    ChatError,
-    clean_text,
-    get_room_for,
-    messages_before,
-    post_message,
-    recent_messages,
-)
+from rooms.posting import clean_text, post_message
 
 
 @pytest.mark.django_db

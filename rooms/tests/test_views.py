@@ -1,11 +1,15 @@
 """Lobby, room pages, history paging and the staff send page over HTTP."""
 
+import json
+import re
+
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from rooms.errors import errors_for_page
 from rooms.models import Message, MessageType, Room
-from rooms.services import post_message
+from rooms.posting import post_message
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +49,13 @@ def test_lobby_lists_and_marks_staff_rooms_for_staff(staff_client, make_room):
 def test_empty_lobby_points_staff_to_the_admin(staff_client):
     page = staff_client.get("/").content.decode()
     assert "No rooms yet." in page and reverse("admin:rooms_room_add") in page
+
+
+def test_lobby_gives_the_page_the_error_table(member_client):
+    page = member_client.get("/").content.decode()
+    script = re.search(r'<script id="chat-errors" type="application/json">(.*?)</script>', page)
+    assert script is not None
+    assert json.loads(script[1]) == errors_for_page()
 
 
 def test_room_page_opens_the_lobby_with_the_room(member_client, make_room):
@@ -133,7 +144,7 @@ def test_admin_lists_rooms_and_messages(admin_client, make_room):
 
 def test_admin_cannot_change_a_messages_text(admin_client, make_room):
     from rooms.models import Message
-    from rooms.services import post_message
+    from rooms.posting import post_message
 
     message = post_message(room=make_room(), author=None, text="as sent").message
     page = admin_client.get(f"/admin/rooms/message/{message.pk}/change/").content.decode()

@@ -10,9 +10,9 @@ from django.templatetags.static import static
 from django.utils.html import format_html, format_html_join, json_script
 from django.utils.safestring import SafeString
 
-from chatapp.websocket.codes import client_contract
-from chatapp.websocket.streams import stream_path
-from chatapp.websocket.urls import ws_url
+from ..codes import client_contract
+from ..streams import stream_path
+from ..urls import ws_url
 
 register = template.Library()
 

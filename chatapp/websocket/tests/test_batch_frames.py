@@ -3,7 +3,7 @@
 import json
 
 from chatapp.websocket.commands import BATCH_MAX_CHARS, batch_frames
-from conftest import frames_in
+from chatapp.websocket.testing import frames_in
 
 
 def items(texts: list[str]) -> list:

@@ -8,16 +8,16 @@ from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
 from django.urls import path
 
-from chatapp.features.consumers import chat, counter, moderation
 from chatapp.websocket import NO_PERM_REQUIRED, WebsocketConsumer, consumer_command, group_send
-from conftest import group_members
+from chatapp.websocket.testing import group_members
+from chatapp.websocket.tests.consumers import chat, counter, moderation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 async def member(amake_user):
-    """A logged-in user: the features page's sockets need a login."""
+    """A logged-in user: the test consumers need a login."""
     return await amake_user()
 
 
@@ -73,12 +73,12 @@ async def test_denied_socket_joins_no_group(connect, amake_user):
 
 
 async def test_allowed_socket_joins_its_group(connect, amake_user):
-    moderator = await amake_user(perms=["rooms.delete_message"])
+    moderator = await amake_user(perms=["auth.delete_user"])
     await connect(moderation.reverse(), moderator)
     assert len(await group_members(moderation.group_name())) == 1
 
 
-@pytest.mark.parametrize("perm", ["rooms.delete_message", "rooms.change_room"])
+@pytest.mark.parametrize("perm", ["auth.delete_user", "auth.change_group"])
 async def test_any_perm_lets_either_permission_in(connect, amake_user, perm):
     moderator = await amake_user(perms=[perm])
     socket = await connect(moderation.reverse(), moderator)
@@ -92,7 +92,7 @@ async def test_anonymous_is_denied_a_permission_consumer(connect):
 
 
 async def test_permission_is_rechecked_on_every_message(connect, amake_user):
-    moderator = await amake_user(perms=["rooms.delete_message"])
+    moderator = await amake_user(perms=["auth.delete_user"])
     socket = await connect(moderation.reverse(), moderator)
     await sync_to_async(moderator.user_permissions.clear)()
     await socket.send_json_to({"args": []})
@@ -185,7 +185,7 @@ async def test_groups_are_left_on_disconnect(connect, member):
 
 async def test_unknown_path_is_refused(connect):
     with pytest.raises(ValueError):
-        await connect("/ws/features/nope/")
+        await connect("/ws/websocket/nope/")
 
 
 async def test_foreign_origin_is_refused_at_the_handshake(connect):

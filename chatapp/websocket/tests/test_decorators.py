@@ -2,15 +2,15 @@
 
 import pytest
 
-from chatapp.features.consumers import announcements, chat, counter
 from chatapp.websocket import NO_PERM_REQUIRED, WebsocketConsumer, command, consumer
 from chatapp.websocket.commands import collect_commands
 from chatapp.websocket.decorators import autoconsumers, group_for_path
+from chatapp.websocket.tests.consumers import announcements, chat, counter
 
 
 def test_reverse_builds_the_socket_path_from_app_and_function():
-    assert counter.reverse() == "/ws/features/counter/"
-    assert chat.reverse(room_name="lobby") == "/ws/features/chat/lobby/"
+    assert counter.reverse() == "/ws/websocket/counter/"
+    assert chat.reverse(room_name="lobby") == "/ws/websocket/chat/lobby/"
 
 
 def test_reverse_rejects_arguments_that_do_not_match_the_path():
@@ -23,11 +23,11 @@ def test_reverse_rejects_arguments_that_do_not_match_the_path():
 def test_group_name_is_shared_by_the_same_url_and_differs_by_argument():
     assert chat.group_name(room_name="a") == chat.group_name(room_name="a")
     assert chat.group_name(room_name="a") != chat.group_name(room_name="b")
-    assert chat.group_name(room_name="a") == "ws.features.chat.a"
+    assert chat.group_name(room_name="a") == "ws.websocket.chat.a"
 
 
 def test_group_name_override_is_used_from_the_backend_too():
-    assert announcements.group_name() == "features.announcements"
+    assert announcements.group_name() == "tests.announcements"
 
 
 def test_group_for_path_hashes_what_is_not_a_valid_group_name():
@@ -36,8 +36,8 @@ def test_group_for_path_hashes_what_is_not_a_valid_group_name():
 
 
 def test_autoconsumers_collects_every_decorated_consumer_of_the_app():
-    routes = {p.pattern._route for p in autoconsumers("chatapp.features.routing")}
-    assert {"ws/features/counter/", "ws/features/chat/<slug:room_name>/"} <= routes
+    routes = {p.pattern._route for p in autoconsumers("chatapp.websocket.tests")}
+    assert {"ws/websocket/counter/", "ws/websocket/chat/<slug:room_name>/"} <= routes
 
 
 def test_perm_is_required_when_routing_a_consumer():

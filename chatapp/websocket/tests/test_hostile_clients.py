@@ -9,13 +9,13 @@ from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
 from django.urls import path
 
-from chatapp.asgi import application
-from chatapp.features.consumers import chat, counter, sockets
 from chatapp.websocket import NO_PERM_REQUIRED, WebsocketConsumer, stream_path
 from chatapp.websocket.auth import UserSockets
 from chatapp.websocket.hub import RECOVERED, per_loop
 from chatapp.websocket.security import client_ip, forwarded_ip
-from conftest import ClientCommunicator, group_members
+from chatapp.websocket.testing import ClientCommunicator, group_members
+from chatapp.websocket.tests.asgi import application
+from chatapp.websocket.tests.consumers import chat, counter, sockets
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -195,13 +195,13 @@ async def test_closing_a_socket_from_the_server_closes_the_callers_only(connect,
     assert await other.receive_nothing()
 
 
-async def test_features_sockets_need_a_login(connect):
+async def test_consumer_sockets_need_a_login(connect):
     socket = await connect(chat.reverse(room_name="lobby"))
     assert (await commands_of(socket))[0][0] == "permission_denied"
     assert (await socket.receive_output())["code"] == 4403
 
 
-async def test_features_callbacks_are_rate_limited_per_user(connect, member, settings):
+async def test_consumer_callbacks_are_rate_limited_per_user(connect, member, settings):
     settings.WEBSOCKET_MAX_CALLBACKS_PER_MINUTE = 2
     socket = await connect(counter.reverse(), member)
     for _ in range(2):
@@ -222,32 +222,6 @@ async def test_a_users_stream_url_opens_for_no_one_else(connect, amake_user):
         socket = await connect(path_of_alice, other)
         assert (await commands_of(socket))[0][0] == "permission_denied"
         assert (await socket.receive_output())["code"] == 4403
-
-
-async def test_staff_lobby_stream_refuses_a_user_who_is_not_staff(connect, amake_user):
-    from rooms.signals import STAFF_LOBBY_STREAM
-
-    member = await amake_user()
-    socket = await connect(stream_path(STAFF_LOBBY_STREAM, member), member)
-    assert (await commands_of(socket))[0][0] == "permission_denied"
-    assert (await socket.receive_output())["code"] == 4403
-
-
-async def test_staff_lobby_stream_closes_when_staff_is_removed_without_a_signal(
-    connect, amake_user, settings
-):
-    from django.contrib.auth import get_user_model
-
-    from rooms.signals import STAFF_LOBBY_STREAM
-
-    settings.WEBSOCKET_AUTH_RECHECK_SECONDS = 0.2
-    staff = await amake_user(staff=True)
-    socket = await connect(stream_path(STAFF_LOBBY_STREAM, staff), staff)
-    assert socket.connected
-    users = get_user_model().objects.filter(pk=staff.pk)
-    await sync_to_async(users.update)(is_staff=False)  # no signal, no event
-    assert (await commands_of(socket))[0][0] == "permission_denied"
-    assert (await socket.receive_output(timeout=3))["code"] == 4403
 
 
 # Logins checked on every command, periodically and after outages --------------------------------

@@ -4,7 +4,6 @@ import asyncio
 import json
 
 import pytest
-from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from channels.routing import URLRouter
 from django.urls import path
@@ -12,7 +11,7 @@ from django.urls import path
 from chatapp.websocket import CLOSE_TOO_SLOW, NO_PERM_REQUIRED, WebsocketConsumer
 from chatapp.websocket.backend import agroup_send
 from chatapp.websocket.hub import get_hub
-from conftest import group_members
+from chatapp.websocket.testing import group_members, hub_channel
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -112,10 +111,10 @@ async def test_a_lost_layer_subscription_is_taken_again_and_sockets_are_told(con
     real_receive = layer.receive
     failures = [ConnectionError("redis went away")]
 
-    hub_channel = get_hub().groups[GROUP].channel
+    held = hub_channel(GROUP)
 
     async def failing_receive(channel):
-        if channel == hub_channel and failures:
+        if channel == held and failures:
             error = failures.pop()
             await asyncio.sleep(0.01)
             raise error
@@ -132,45 +131,13 @@ async def test_a_lost_layer_subscription_is_taken_again_and_sockets_are_told(con
     for channel in await group_members(GROUP):
         await layer.group_discard(GROUP, channel)
     monkeypatch.setattr(layer, "receive", failing_receive)
-    await layer.send(hub_channel, text_event("ends the pump's current receive"))
+    await layer.send(held, text_event("ends the pump's current receive"))
     assert await socket.receive_from(timeout=5) == "ends the pump's current receive"
     assert await socket.receive_from(timeout=5) == "recovered"
     assert recovered == [GROUP]
     assert len(await group_members(GROUP)) == 1
     await agroup_send(GROUP, text_event("after recovery"))
     assert await socket.receive_from(timeout=5) == "after recovery"
-
-
-async def test_the_room_consumer_catches_up_from_the_record_after_the_hub_recovers(
-    connect, amake_user, amake_room
-):
-    from rooms.consumers import ChatConsumer
-    from rooms.services import post_message, room_group
-
-    alice, room = await amake_user("alice"), await amake_room("General")
-    socket = await connect("/chat/stream/", alice)
-    await socket.send_json_to({"command": "join", "room": room.pk})
-    while "presence" not in await socket.receive_json_from():
-        pass
-    # Stored while this process's subscription was gone: no broadcast reached it.
-    await sync_to_async(post_message)(room=room, author=alice, text="stored meanwhile")
-    consumer = next(iter(get_hub().groups[room_group(room.pk)].members))
-    assert isinstance(consumer, ChatConsumer)
-    consumer.hub_deliver({"type": "hub.recovered", "group": room_group(room.pk)})
-    event = await socket.receive_json_from()
-    assert (event["room"], event["seq"], event["message"]) == (room.pk, 1, "stored meanwhile")
-
-
-async def test_a_refused_join_leaves_no_subscription(connect, amake_user, amake_room):
-    from rooms.services import room_group
-
-    alice, staff_room = await amake_user("alice"), await amake_room("Staff", staff_only=True)
-    socket = await connect("/chat/stream/", alice)
-    await socket.send_json_to({"command": "join", "room": staff_room.pk})
-    refusal = await socket.receive_json_from()
-    assert refusal == {"error": "ROOM_ACCESS_DENIED", "room": staff_room.pk}
-    assert get_hub().local_count(room_group(staff_room.pk)) == 0
-    assert await group_members(room_group(staff_room.pk)) == set()
 
 
 class ClassGroupsConsumer(WebsocketConsumer):

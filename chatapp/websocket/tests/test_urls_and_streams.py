@@ -37,7 +37,7 @@ def test_ws_url_does_not_depend_on_debug(settings):
 @pytest.mark.parametrize("action", ["append", "prepend", "replace", "update", "before", "after"])
 def test_turbo_stream_wraps_escaped_template_output(action):
     html = turbo_stream(
-        action, "log", "features/stream_item.html", {"text": "<script>", "source": "t"}
+        action, "log", "websocket_tests/stream_item.html", {"text": "<script>", "source": "t"}
     )
     assert html.startswith(f'<turbo-stream action="{action}" target="log"><template>')
     assert "&lt;script&gt;" in html and "<script>" not in html
@@ -52,7 +52,7 @@ def test_turbo_stream_escapes_the_target():
 
 
 def test_render_commands_updates_the_target_with_autoescaped_html():
-    commands = render_commands("features/chat_length.html", {"length": "<i>"}, target_id="t")
+    commands = render_commands("websocket_tests/chat_length.html", {"length": "<i>"}, target_id="t")
     assert commands == [["update", "t", "Length of the last message: <strong>&lt;i&gt;</strong>\n"]]
 
 

@@ -1,8 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from chatapp.websocket import layer_is_process_local
+from rooms.errors import ChatError
 from rooms.models import Room
-from rooms.services import SERVER_MESSAGE_TYPES, ChatError, send_room_message
+from rooms.posting import SERVER_MESSAGE_TYPES, send_room_message
 
 
 class Command(BaseCommand):

@@ -9,15 +9,25 @@
 
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 30000;
-const CLOSE_LOGGED_OUT = 4401;
 
 // The protocol's constants, defined once on the server (chatapp/websocket/codes.py) and
 // rendered into the page by {% websocket_runtime %}: command names, close codes (with
-// whether to reconnect after them and what to say), error texts.
-const contractElement = document.getElementById("websocket-contract");
-export const contract = contractElement
-  ? JSON.parse(contractElement.textContent)
-  : { commands: [], closes: {}, errors: {} };
+// their names, whether to reconnect after them and what to say), error texts.
+export const contract = readContract();
+const CLOSE_LOGGED_OUT = closeCode("logged_out");
+
+function readContract() {
+  const element = document.getElementById("websocket-contract");
+  if (element) return JSON.parse(element.textContent);
+  // Without it the runtime cannot tell a final close from a passing one: say so loudly.
+  console.error("websocket: no #websocket-contract in the page; use {% websocket_runtime %}");
+  return { commands: [], closes: {}, errors: {} };
+}
+
+function closeCode(name) {
+  const code = Object.keys(contract.closes).find((c) => contract.closes[c].name === name);
+  return code === undefined ? undefined : Number(code);
+}
 
 const sockets = new Map(); // absolute URL -> ManagedSocket
 let loggedOut = false; // a socket was closed with 4401: say so until the page reloads

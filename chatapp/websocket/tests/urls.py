@@ -1,0 +1,3 @@
+"""No HTTP views: the core's tests speak websockets only."""
+
+urlpatterns: list = []

@@ -1,0 +1,47 @@
+"""Who may be in which room, and how often a user may open one.
+
+One rule for the socket, the pages and the staff tools. A staff-only room is
+refused to others exactly like a denied one, so that it is never described.
+Synchronous ORM work: the consumer calls it through database_sync_to_async.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+from accounts.services import active_user
+from chatapp.ratelimit import within_rate
+
+from .errors import RATE_LIMITED, ROOM_ACCESS_DENIED, ROOM_INVALID, USER_HAS_TO_LOGIN, ChatError
+from .models import Room
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def get_room_for(user: User, room_id: int) -> Room:
+    """The room, if `user` may be in it. A staff-only room is denied, never described."""
+    if not user.is_authenticated:
+        raise ChatError(USER_HAS_TO_LOGIN)
+    room = Room.objects.filter(pk=room_id).first()
+    if room is None:
+        raise ChatError(ROOM_INVALID, room_id)
+    if not room.is_visible_to(user):
+        raise ChatError(ROOM_ACCESS_DENIED, room_id)
+    return room
+
+
+def visible_room_ids(user_id: int, room_ids: list[int]) -> set[int]:
+    """Which of `room_ids` the user (reloaded now) may still be in."""
+    user = active_user(user_id)
+    if not user.is_authenticated:
+        return set()
+    visible = Room.objects.visible_to(user).filter(pk__in=room_ids)
+    return set(visible.values_list("pk", flat=True))
+
+
+def check_join_rate(user_id: int, room_id: int) -> None:
+    """At most CHAT_MAX_JOINS_PER_MINUTE joins per user and minute, across all sockets:
+    every join reads history and tells the room, so joining in a loop must be bounded."""
+    if not within_rate(f"chat-join:{user_id}", settings.CHAT_MAX_JOINS_PER_MINUTE):
+        raise ChatError(RATE_LIMITED, room_id)

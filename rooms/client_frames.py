@@ -1,0 +1,57 @@
+"""What every command frame of a client is checked for: its size, its id fields, and
+the client_id that answers echo.
+
+Clients differ (this site's page, the multichat document's client, anything
+hand-written), so an id is taken only in the forms the protocol allows; any
+other value is refused as BAD_REQUEST.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+from .errors import BAD_REQUEST, ChatError
+from .models import MAX_ID
+
+# A client_id is the page's idempotency key of a send, stored with the message.
+MAX_CLIENT_ID_LENGTH = 64
+
+
+def max_frame_length() -> int:
+    """The longest frame a valid command can need: the message with every character
+    JSON-escaped (12 characters for one beyond the BMP, an emoji: a surrogate pair of
+    `\\uXXXX`), plus room for the other fields."""
+    return settings.CHAT_MAX_MESSAGE_LENGTH * 12 + 512
+
+
+def echoed_client_id(content: Any) -> dict[str, Any]:
+    """The frame's client_id (cut to size) for the answer, so the page can match it."""
+    if isinstance(content, dict) and isinstance(content.get("client_id"), str):
+        return {"client_id": content["client_id"][:MAX_CLIENT_ID_LENGTH]}
+    return {}
+
+
+def id_value(value: Any) -> int | None:
+    """A room id, seq or message id as clients send it: a JSON integer, or a string of
+    decimal digits (the multichat document's client reads ids from `data-room-id`
+    attributes and sends them as strings); None for anything else (bools, floats,
+    "1.0", " 1", Arabic-Indic digits).
+    """
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_ID:
+        return None
+    return value
+
+
+def int_field(content: dict[str, Any], name: str, *, required: bool = True) -> int | None:
+    """An id field of a client frame (see id_value); replies carry it as an integer."""
+    value = content.get(name)
+    if value is None and not required:
+        return None
+    parsed = id_value(value)
+    if parsed is None:
+        raise ChatError(BAD_REQUEST)
+    return parsed

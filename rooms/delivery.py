@@ -1,0 +1,111 @@
+"""Live delivery of room events to one socket: every stored message once, in seq order,
+with what the channel layer dropped filled in from the record.
+
+A mixin of ChatConsumer (rooms/consumers.py). The consumer's commands decide which
+rooms a socket is in and record them in `joined` (room id -> highest seq sent to
+this socket); this decides which of a room's broadcasts reach the socket and when.
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import Enum
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from chatapp.websocket import CLOSE_TOO_SLOW
+
+from .events import ROOM_EVENT, encode, room_group
+from .history import missed_messages
+from .models import MAX_ID
+
+logger = logging.getLogger(__name__)
+
+
+class Live(Enum):
+    """What a room broadcast needs at a socket (InOrderDelivery.live_step)."""
+
+    SKIP = "not joined, or already sent"
+    SEND = "its frame"
+    GAP = "the seqs before it from the record first"
+
+
+class InOrderDelivery:
+    """Layer-event handlers of a chat socket (the core's HubDelivery calls them)."""
+
+    # Provided by ChatConsumer and the core's WebsocketConsumer (as are send_frame
+    # and close, which are not declared here: a mixin's stub would shadow them).
+    joined: dict[int, int]
+    auth_user_id: int | None
+    channel_name: str
+
+    async def chat_event(self, event: dict[str, Any]) -> None:
+        """Called for each room broadcast: forward it once, in seq order, if still joined."""
+        step = self.live_step(event, {})
+        if step is Live.SKIP:
+            return
+        room_id, seq = event["room"], event.get("seq")
+        # Live events were dropped for this socket (layer queue full): send them from
+        # the database first, or close it (4008) if it is too far behind.
+        if step is Live.GAP and not await self.catch_up(room_id, self.joined[room_id], seq):
+            return
+        if seq is not None:
+            self.joined[room_id] = seq
+        await self.send_frame(event["text"])
+
+    def frames_of(self, events: list[dict[str, Any]]) -> list[str] | None:
+        """Room broadcasts that arrived together go out as one frame: the frames of
+        those this socket has not had, unless one needs more than its frame (a gap
+        in seq to fill from the record, or another kind of event)."""
+        sent: dict[int, int] = {}  # room id -> seq, as chat_event would have set it
+        frames = []
+        for event in events:
+            if event.get("type") != ROOM_EVENT:
+                return None
+            step = self.live_step(event, sent)
+            if step is Live.GAP:
+                return None
+            if step is Live.SEND:
+                if event.get("seq") is not None:
+                    sent[event["room"]] = event["seq"]
+                frames.append(event["text"])
+        self.joined.update(sent)
+        return frames
+
+    def live_step(self, event: dict[str, Any], sent: dict[int, int]) -> Live:
+        """What a room broadcast needs at this socket; `sent` holds seqs of this batch
+        not yet in `joined`."""
+        room_id = event["room"]
+        if room_id not in self.joined or event.get("not_to_user") == self.auth_user_id:
+            return Live.SKIP
+        seq = event.get("seq")
+        if seq is None:
+            return Live.SEND  # live-only: notices, typing
+        last = sent.get(room_id, self.joined[room_id])
+        if seq <= last:
+            return Live.SKIP  # history and live overlap
+        return Live.SEND if seq == last + 1 else Live.GAP
+
+    async def hub_recovered(self, event: dict[str, Any]) -> None:
+        """Called when this process's subscription to a room came back (e.g. Redis
+        restarted): send what was stored meanwhile, or close (4008) to resume."""
+        for room_id, last in list(self.joined.items()):
+            if room_group(room_id) == event["group"]:
+                await self.catch_up(room_id, last, MAX_ID)
+
+    async def catch_up(self, room_id: int, after: int, before: int) -> bool:
+        """Send the stored messages with after < seq < before; if there are more than
+        CHAT_GAP_FILL_LIMIT, close with 4008 instead (the client resumes with since)."""
+        limit = settings.CHAT_GAP_FILL_LIMIT
+        missed = await database_sync_to_async(missed_messages)(room_id, after, before, limit + 1)
+        if len(missed) > limit:
+            logger.warning("socket %s is too far behind in room %s", self.channel_name, room_id)
+            await self.close(code=CLOSE_TOO_SLOW)
+            self.joined.clear()  # deliver nothing more
+            return False
+        for message in missed:
+            await self.send_frame(encode(message))
+            self.joined[room_id] = message["seq"]
+        return True

@@ -1,0 +1,133 @@
+"""The chat's wire format: what every frame the server sends looks like, built here once.
+
+The consumer, the presence announcements and the backend sends (staff page, admin,
+commands) all speak through these builders, so the protocol's outgoing side
+(README: "The socket protocol") can be read in one place. Room events go to
+every socket in a room through the channel layer; replies go to one socket.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+from .models import Message, MessageType
+
+# The layer event type of everything sent to a room's sockets (ChatConsumer.chat_event).
+ROOM_EVENT = "chat.event"
+
+
+def room_group(room_id: int) -> str:
+    """The channel-layer group of a room's sockets: named in this one place."""
+    return f"room.{room_id}"
+
+
+# Room events: what every socket in a room gets --------------------------------------
+
+
+def message_event(message: Message) -> dict[str, Any]:
+    """The client event of a stored message, its HTML rendered once for every recipient."""
+    username = message.author.get_username() if message.author else None
+    return {
+        "room": message.room_id,
+        "message": message.text,
+        "username": username,
+        "msg_type": message.msg_type,
+        "seq": message.seq,
+        "created": message.created.isoformat(),
+        "html": render_to_string(
+            "rooms/message.html",
+            {
+                "text": message.text,
+                "username": username,
+                "kind": MessageType(message.msg_type).label,
+                "seq": message.seq,
+                "created": message.created,
+            },
+        ),
+    }
+
+
+def notice_event(room_id: int, username: str, msg_type: int) -> dict[str, Any]:
+    """The live-only "entered" / "left" notice of a user."""
+    return {
+        "room": room_id,
+        "message": None,
+        "username": username,
+        "msg_type": msg_type,
+        "html": render_to_string(
+            "rooms/message.html",
+            {"username": username, "kind": MessageType(msg_type).label, "text": None},
+        ),
+    }
+
+
+def presence_event(room_id: int, members: list[str]) -> dict[str, Any]:
+    """Who is in the room: the count, and the first names only (a room of thousands
+    would otherwise send every name on every change)."""
+    shown = members[: settings.CHAT_PRESENCE_NAMES_LIMIT]
+    return {"presence": room_id, "members": shown, "count": len(members)}
+
+
+def typing_event(room_id: int, username: str) -> dict[str, Any]:
+    return {"typing": room_id, "username": username}
+
+
+# Replies: what one socket gets for its command ---------------------------------------
+
+
+def join_reply(room_id: int, title: str) -> dict[str, Any]:
+    return {"join": room_id, "title": title}
+
+
+def resync_reply(room_id: int) -> dict[str, Any]:
+    """More was missed than a resume replays: the page drops its messages of the room."""
+    return {"resync": room_id}
+
+
+def leave_reply(room_id: int) -> dict[str, Any]:
+    return {"leave": room_id}
+
+
+def ack_reply(client_id: str, room_id: int, seq: int) -> dict[str, Any]:
+    """A send is stored as `seq`; a send without a client_id is acked with null."""
+    return {"ack": client_id or None, "room": room_id, "seq": seq}
+
+
+def error_reply(code: str, **extra: Any) -> dict[str, Any]:
+    """A refusal (rooms.errors); `extra` is the room and client_id it concerns, if any."""
+    return {"error": code, **extra}
+
+
+# Encoding and carrying -------------------------------------------------------------
+
+
+def encode(event: dict[str, Any]) -> str:
+    """A client frame as JSON text. Not ASCII-escaped: an emoji is 4 bytes of UTF-8 on
+    the wire, not 12 of `\\ud83d\\ude00` (stored text is valid UTF-8 by construction)."""
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+
+
+def room_broadcast(event: dict[str, Any]) -> dict[str, Any]:
+    """The layer event that carries a message or notice to a room's sockets, encoded
+    once; its seq (None for notices) lets each socket deliver in order."""
+    return {
+        "type": ROOM_EVENT,
+        "room": event["room"],
+        "seq": event.get("seq"),
+        "text": encode(event),
+    }
+
+
+def live_broadcast(
+    room_id: int, event: dict[str, Any], *, not_to_user: int | None = None
+) -> dict[str, Any]:
+    """The layer event that carries a live-only event (presence, typing) to a room's
+    sockets: no seq, never replayed; with `not_to_user`, not to that user's sockets."""
+    carried: dict[str, Any] = {"type": ROOM_EVENT, "room": room_id, "text": encode(event)}
+    if not_to_user is not None:
+        carried["not_to_user"] = not_to_user
+    return carried

@@ -1,0 +1,150 @@
+"""Posting messages: what a valid message is, how it gets its seq, and how a retried
+send finds the message it already stored instead of storing it twice.
+
+Two ways in: `store_message` for a send on the socket (the consumer calls it through
+database_sync_to_async), `send_room_message` for the backend (the staff page,
+admin and management commands), which also broadcasts. Either way the message is
+stored before anyone is told, so the database stays the record.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from accounts.services import active_user
+from chatapp.ratelimit import within_rate
+
+from .access import get_room_for
+from .errors import BAD_REQUEST, MESSAGE_EMPTY, MESSAGE_TOO_LONG, RATE_LIMITED, ChatError
+from .events import message_event, room_broadcast, room_group
+from .models import Message, MessageType, Room
+
+logger = logging.getLogger(__name__)
+
+# The types staff and commands may send (enter and leave are the server's own notices).
+SERVER_MESSAGE_TYPES = {
+    t.label: t.value
+    for t in (MessageType.MESSAGE, MessageType.WARNING, MessageType.ALERT, MessageType.MUTED)
+}
+
+
+def is_storable(text: str) -> bool:
+    """Whether every database can store `text` as it is: no NUL (PostgreSQL refuses
+    it, SQLite keeps it) and no lone surrogate (not encodable as UTF-8)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def clean_text(text: str) -> str:
+    """The text to store, or a ChatError: empty and over-long messages are refused."""
+    if len(text) > settings.CHAT_MAX_MESSAGE_LENGTH:
+        raise ChatError(MESSAGE_TOO_LONG)
+    if not is_storable(text):
+        raise ChatError(BAD_REQUEST)
+    text = text.strip()
+    if not text:
+        raise ChatError(MESSAGE_EMPTY)
+    return text
+
+
+def check_rate_limit(user_id: int) -> None:
+    """At most CHAT_MAX_MESSAGES_PER_MINUTE sends per user and minute, across all sockets."""
+    if not within_rate(f"chat-send:{user_id}", settings.CHAT_MAX_MESSAGES_PER_MINUTE):
+        raise ChatError(RATE_LIMITED)
+
+
+@dataclass(frozen=True)
+class Posted:
+    message: Message
+    created: bool  # False when a retried client_id found the message already stored
+
+
+def post_message(
+    *,
+    room: Room,
+    author: AbstractBaseUser | None,
+    text: str,
+    msg_type: int = MessageType.MESSAGE,
+    client_id: str = "",
+    rate_limited: bool = False,
+) -> Posted:
+    """Store a message with the room's next seq, or return the one this client_id stored.
+
+    With `rate_limited`, a new message counts against the author's send limit; a retry
+    of a stored one is answered first, so it is never refused for the rate.
+    """
+    if client_id and author is not None:
+        # Idempotency keys are per room: the same key in another room is another message.
+        existing = Message.objects.filter(room=room, author=author, client_id=client_id).first()
+        if existing is not None:
+            return Posted(existing, created=False)
+    if rate_limited and author is not None:
+        check_rate_limit(author.pk)
+    try:
+        with transaction.atomic():
+            # The UPDATE locks the room row (PostgreSQL) or the database (SQLite,
+            # BEGIN IMMEDIATE), so concurrent senders get consecutive seqs.
+            Room.objects.filter(pk=room.pk).update(last_seq=F("last_seq") + 1)
+            seq = Room.objects.filter(pk=room.pk).values_list("last_seq", flat=True).get()
+            message = Message.objects.create(
+                room=room,
+                seq=seq,
+                author=author,
+                text=text,
+                msg_type=msg_type,
+                client_id=client_id if author is not None else "",
+            )
+    except IntegrityError:
+        # The same client_id raced in on another socket: that one was stored.
+        if client_id and author is not None:
+            stored = Message.objects.get(room=room, author=author, client_id=client_id)
+            return Posted(stored, created=False)
+        raise
+    return Posted(message, created=True)
+
+
+def store_message(
+    user_id: int, room_id: int, text: str, client_id: str
+) -> tuple[dict[str, Any], bool]:
+    """A send on the socket: check the user may still post here, then store.
+    Returns (message event, newly stored)."""
+    user = active_user(user_id)
+    room = get_room_for(user, room_id)  # re-checked: staff may have lost the flag
+    text = clean_text(text)
+    posted = post_message(room=room, author=user, text=text, client_id=client_id, rate_limited=True)
+    return message_event(posted.message), posted.created
+
+
+def send_room_message(
+    *,
+    room: Room,
+    text: str,
+    msg_type: int = MessageType.MESSAGE,
+    author: AbstractBaseUser | None = None,
+) -> Message:
+    """Store a message and broadcast it: the backend path of the staff page, admin and commands.
+
+    Stored first: if the broadcast fails, clients still get it from the history.
+    """
+    from chatapp.websocket import group_send
+
+    message = post_message(
+        room=room, author=author, text=clean_text(text), msg_type=msg_type
+    ).message
+    try:
+        group_send(room_group(room.pk), room_broadcast(message_event(message)))
+    except Exception:
+        logger.exception("stored %s but could not broadcast it; clients get it on resume", message)
+    return message
