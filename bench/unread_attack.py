@@ -332,7 +332,7 @@ class UnreadAttack:
             # Consecutive seqs and last_seq, as post_message would leave them, in one insert.
             Message.objects.bulk_create(
                 (
-                    Message(room=room, seq=n, author=author, text=text)
+                    Message(room=room, number=n, seq=n, author=author, text=text)
                     for n in range(1, messages + 1)
                 ),
                 batch_size=100,
@@ -382,7 +382,7 @@ class UnreadAttack:
                 for event in events_of(frame):
                     if "error" in event:
                         raise RuntimeError(f"warm-up join refused: {event}")
-                    if isinstance(event.get("seq"), int):
+                    if "id" in event and isinstance(event.get("seq"), int):
                         last = max(last, event["seq"])
 
     async def attack(self, server: AttackServer) -> Outcome:

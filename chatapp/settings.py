@@ -296,6 +296,8 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
 CHAT_MAX_MESSAGE_LENGTH = env_int("CHAT_MAX_MESSAGE_LENGTH", 2000)
 CHAT_MAX_MESSAGES_PER_MINUTE = env_int("CHAT_MAX_MESSAGES_PER_MINUTE", 30)
 CHAT_HISTORY_ON_JOIN = 50
+# Authors may edit their messages for this many seconds after sending them (0: always).
+CHAT_EDIT_WINDOW_SECONDS = env_int("CHAT_EDIT_WINDOW_SECONDS", 0)
 # Resuming: a join with "since" replays at most this many messages, then asks for a resync.
 CHAT_RESUME_LIMIT = env_int("CHAT_RESUME_LIMIT", 500)
 # A socket that missed more live events than this (its layer queue overflowed) is

@@ -19,7 +19,7 @@ def open_room(page, title):
 
 
 def say(room, text):
-    box = room.get_by_label("Message")
+    box = room.get_by_label("Message", exact=True)
     box.fill(text)
     box.press("Enter")
     expect(box).to_have_value("")
@@ -118,7 +118,7 @@ def test_shift_enter_makes_a_new_line_and_enter_sends_both_lines(new_page, make_
     page = new_page(make_user())
     page.goto("/")
     room = open_room(page, "General")
-    box = room.get_by_label("Message")
+    box = room.get_by_label("Message", exact=True)
     box.type("first line")
     box.press("Shift+Enter")
     box.type("second line")
@@ -147,7 +147,7 @@ def test_refused_message_keeps_its_text_and_says_why(new_page, make_user, rooms)
     page = new_page(make_user())
     page.goto("/")
     room = open_room(page, "General")
-    box = room.get_by_label("Message")
+    box = room.get_by_label("Message", exact=True)
     box.fill("x" * 2001)
     box.press("Enter")
     expect(room.get_by_role("alert")).to_have_text("That message is too long.")

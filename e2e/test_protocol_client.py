@@ -60,7 +60,8 @@ def test_plain_websocket_client_logs_in_joins_and_sends(server, make_user):
     # Its own thread: the browser tests keep an event loop running in this one.
     with ThreadPoolExecutor(1) as pool:
         frames = pool.submit(asyncio.run, join_and_send(server.url, cookie, general.pk)).result()
-    assert frames[0] == {"join": general.pk, "title": "General"}
+    general.refresh_from_db()
+    assert frames[0] == {"join": general.pk, "title": "General", "seq": general.last_seq - 1}
     assert {"ack": "c1", "room": general.pk, "seq": 1} in frames
     message = next(f for f in frames if is_message(f))
     assert (message["message"], message["username"]) == ("hello", "scripted")

@@ -113,7 +113,7 @@ def test_typing_shows_in_the_other_users_room(new_page, make_user, rooms):
     for page in (typist, reader):
         page.goto("/")
     typist_room, reader_room = open_room(typist, "Random"), open_room(reader, "Random")
-    typist_room.get_by_label("Message").type("hel")
+    typist_room.get_by_label("Message", exact=True).type("hel")
     expect(reader_room.locator(".typing")).to_have_text("typist is typing…")
     expect(reader_room.locator(".typing")).to_have_text("", timeout=8_000)
 

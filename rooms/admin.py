@@ -1,6 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from .models import Message, Room
+from .changes import delete_and_broadcast
+from .models import ChangeKind, Message, ModerationLogEntry, Room
 
 
 @admin.register(Room)
@@ -14,13 +15,28 @@ class RoomAdmin(admin.ModelAdmin):
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
-    list_display = ["room", "seq", "author", "msg_type", "short_text", "created"]
-    list_filter = ["room", "msg_type"]
+    list_display = ["room", "number", "author", "msg_type", "short_text", "created", "deleted"]
+    list_filter = ["room", "msg_type", ("deleted", admin.EmptyFieldListFilter)]
     search_fields = ["text", "author__username"]
     list_select_related = ["room", "author"]
     # Every change to a room rides its seq and reaches open pages: an edit here would do
-    # neither, so the text is read-only too (deleting stays, as moderation).
-    readonly_fields = ["room", "seq", "author", "text", "msg_type", "client_id", "created"]
+    # neither, so the text is read-only (authors edit on the page). Deleting is
+    # moderation, through the same service as the page: a tombstone with the room's next
+    # seq, broadcast, and logged.
+    readonly_fields = [
+        "room",
+        "number",
+        "seq",
+        "author",
+        "text",
+        "msg_type",
+        "reply_to",
+        "client_id",
+        "created",
+        "edited",
+        "deleted",
+    ]
+    exclude = ["html"]
     date_hierarchy = "created"
 
     def has_add_permission(self, request) -> bool:
@@ -30,3 +46,43 @@ class MessageAdmin(admin.ModelAdmin):
     @admin.display(description="text")
     def short_text(self, message: Message) -> str:
         return message.text[:80]
+
+    def delete_model(self, request, obj: Message) -> None:
+        delete_and_broadcast(request.user, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        deleted = sum(delete_and_broadcast(request.user, message) for message in queryset)
+        if deleted < len(queryset):
+            self.message_user(
+                request, "Messages already deleted were left as they were.", messages.INFO
+            )
+
+
+@admin.register(ModerationLogEntry)
+class ModerationLogAdmin(admin.ModelAdmin):
+    """Who deleted whose message, when, in which room (the text is not kept)."""
+
+    list_display = ["created", "room", "message_number", "author", "actor"]
+    list_filter = ["room"]
+    list_select_related = ["room", "actor", "message__author"]
+    date_hierarchy = "created"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(kind=ChangeKind.DELETE)
+
+    @admin.display(description="message")
+    def message_number(self, entry: ModerationLogEntry) -> str:
+        return f"#{entry.message.number}"
+
+    @admin.display(description="author")
+    def author(self, entry: ModerationLogEntry):
+        return entry.message.author
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -55,3 +55,21 @@ def int_field(content: dict[str, Any], name: str, *, required: bool = True) -> i
     if parsed is None:
         raise ChatError(BAD_REQUEST)
     return parsed
+
+
+def client_id_field(content: dict[str, Any], room_id: int) -> str:
+    """The frame's client_id ("" if none): a string of at most 64 storable characters."""
+    client_id = content.get("client_id", "")
+    if not isinstance(client_id, str) or len(client_id) > MAX_CLIENT_ID_LENGTH:
+        raise ChatError(BAD_REQUEST, room_id)
+    if "\x00" in client_id or not _encodable(client_id):
+        raise ChatError(BAD_REQUEST, room_id)
+    return client_id
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return True

@@ -1,23 +1,24 @@
 """The multichat socket on /chat/stream/: one socket per tab, many rooms on it.
 
-Protocol (README, "The socket protocol"): the client sends
-`{"command": "join"|"leave"|"send"|"typing", "room": ID, ...}`; the server
-answers with `{"join": ID, "title": ...}`, `{"leave": ID}`, message events,
+Protocol (docs/protocol.md): the client sends `{"command": "join"|"leave"|"send"|
+"typing"|"edit"|"delete"|"react", "room": ID, ...}`; the server answers with
+`{"join": ID, "title": ..., "seq": N}`, `{"leave": ID}`, message and deletion events,
 acks, presence and typing events, and `{"error": CODE}`; room events that came
 together may share a `{"batch": [...]}` frame. Every refusal leaves the socket
 open and stores nothing.
 
-Nothing is lost: the database is the record and every stored message has a
-per-room `seq`. A join with `since` replays what the client missed; a live
-event that skips seqs (the layer dropped some) is filled from the database
-(rooms/delivery.py). What each frame looks like is rooms/events.py; the error
-codes and what the page says for them are rooms/errors.py.
+Nothing is lost: the database is the record and every change to a room (a message,
+an edit, a deletion, a reaction) takes the room's next `seq`. A join with `since`
+replays what the client missed; a live event that skips seqs (the layer dropped some)
+is filled from the database (rooms/delivery.py). What each frame looks like is
+rooms/events.py; the error codes and what the page says for them are rooms/errors.py.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -27,12 +28,13 @@ from chatapp.websocket import SERVICE_UNAVAILABLE, WebsocketConsumer, per_loop, 
 
 from .access import visible_room_ids as visible_room_ids_sync
 from .client_frames import (
-    MAX_CLIENT_ID_LENGTH,
+    client_id_field,
     echoed_client_id,
     id_value,
     int_field,
     max_frame_length,
 )
+from .conversation import ConversationCommands
 from .delivery import InOrderDelivery
 from .errors import (
     BAD_REQUEST,
@@ -57,7 +59,7 @@ from .events import (
 )
 from .history import REPLAY_PAGE, Joined, join_room, missed_messages
 from .models import MessageType
-from .posting import is_storable, store_message
+from .posting import store_message
 from .presence import (
     PresenceHeartbeat,
     announce_leave_after_grace,
@@ -74,11 +76,12 @@ PROTOCOL_V2 = "chat.v2"
 visible_room_ids = database_sync_to_async(visible_room_ids_sync)
 
 
-# The protocol's commands (docs/protocol.md, "Frames"): each is handled by cmd_<name>.
-COMMANDS = ("join", "leave", "send", "typing")
+# The protocol's commands (docs/protocol.md, "Frames"): each is handled by cmd_<name>
+# (the conversation's edit, delete and react in rooms/conversation.py).
+COMMANDS = ("join", "leave", "send", "typing", "edit", "delete", "react")
 
 
-class ChatConsumer(InOrderDelivery, WebsocketConsumer):
+class ChatConsumer(ConversationCommands, InOrderDelivery, WebsocketConsumer):
     """Anonymous sockets may connect, and get USER_HAS_TO_LOGIN for every command.
 
     The commands are here; how room broadcasts reach a joined socket (in seq order,
@@ -175,15 +178,14 @@ class ChatConsumer(InOrderDelivery, WebsocketConsumer):
             if not already:
                 await self.hub_leave(room_group(room_id))
             raise
-        await self.send_json(join_reply(room_id, joined.title))
+        await self.send_json(join_reply(room_id, joined.title, joined.last_seq))
         if joined.resync:
             await self.send_json(resync_reply(room_id))
-        last = await self.replay(room_id, joined)
-        if last is None:
+        if await self.replay(room_id, joined) is None:
             return  # closed: the client did not take the replay
-        if last == 0:  # nothing newer than `since` (or an empty room)
-            last = min(since or 0, joined.last_seq)
-        self.joined[room_id] = max(last, self.joined.get(room_id, 0))
+        # The history showed the room at last_seq: every change up to it is in it (or
+        # superseded by a later one, which comes live with a higher seq).
+        self.joined[room_id] = max(joined.last_seq, self.joined.get(room_id, 0))
         if not already:
             await self.enter(room_id, joined.username)
         else:
@@ -214,25 +216,39 @@ class ChatConsumer(InOrderDelivery, WebsocketConsumer):
     async def cmd_send(self, content: dict[str, Any]) -> None:
         room_id = int_field(content, "room")
         text = content.get("message")
-        client_id = content.get("client_id", "")
-        if not isinstance(text, str) or not isinstance(client_id, str):
+        if not isinstance(text, str):
             raise ChatError(BAD_REQUEST, room_id)
-        if len(client_id) > MAX_CLIENT_ID_LENGTH or not is_storable(client_id):
-            raise ChatError(BAD_REQUEST, room_id)
+        client_id = client_id_field(content, room_id)
+        try:
+            reply_to = int_field(content, "reply_to", required=False)
+        except ChatError as error:
+            error.room = room_id
+            raise
+
+        def store() -> tuple[int, dict[str, Any] | None]:
+            event, created = store_message(self.user.pk, room_id, text, client_id, reply_to)
+            return event["seq"], event if created else None
+
+        await self.change_room(room_id, client_id, store)
+
+    async def change_room(
+        self, room_id: int, client_id: str, change: Callable[[], tuple[int, dict[str, Any] | None]]
+    ) -> None:
+        """Run a change (a send, an edit, a deletion, a reaction) in a joined room:
+        acknowledge it with its seq, then broadcast what it changed, if anything (a
+        retried client_id changes nothing and is acknowledged again)."""
         if room_id not in self.joined:
             raise ChatError(ROOM_ACCESS_DENIED, room_id)
         try:
-            event, created = await database_sync_to_async(store_message)(
-                self.user.pk, room_id, text, client_id
-            )
+            seq, event = await database_sync_to_async(change)()
         except ChatError as error:
             error.room = room_id
             if error.code == ROOM_ACCESS_DENIED:
                 await self.leave(room_id, reply=False, explicit=True)
             raise
         # Stored: acknowledge before broadcasting, so a failing layer cannot hide it.
-        await self.send_json(ack_reply(client_id, room_id, event["seq"]))
-        if created:
+        await self.send_json(ack_reply(client_id, room_id, seq))
+        if event is not None:
             await self.broadcast(room_id, room_broadcast(event))
 
     async def cmd_typing(self, content: dict[str, Any]) -> None:

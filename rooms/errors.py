@@ -55,6 +55,10 @@ ROOM_ACCESS_DENIED = "ROOM_ACCESS_DENIED"
 UNKNOWN_COMMAND = "UNKNOWN_COMMAND"
 MESSAGE_EMPTY = "MESSAGE_EMPTY"
 MESSAGE_TOO_LONG = "MESSAGE_TOO_LONG"
+# No such message in this room, or it was deleted (for a reply's parent too).
+MESSAGE_INVALID = "MESSAGE_INVALID"
+# Not yours and you are no moderator, or the edit window is over.
+PERMISSION_DENIED = "PERMISSION_DENIED"
 # The core's codes (BAD_REQUEST, RATE_LIMITED, SERVER_ERROR, SERVICE_UNAVAILABLE, imported
 # above) reach the chat page too, with the core's texts; only their treatment is ours.
 
@@ -66,6 +70,8 @@ ERRORS: dict[str, ErrorCode] = {
     UNKNOWN_COMMAND: ErrorCode("The server did not understand that.", Treatment.RETRY_BY_HAND),
     MESSAGE_EMPTY: ErrorCode("Write something first.", Treatment.FINAL),
     MESSAGE_TOO_LONG: ErrorCode("That message is too long.", Treatment.FINAL),
+    MESSAGE_INVALID: ErrorCode("That message is no longer there.", Treatment.FINAL),
+    PERMISSION_DENIED: ErrorCode("You may not change that message.", Treatment.FINAL),
     RATE_LIMITED: ErrorCode(ERROR_TEXTS[RATE_LIMITED], Treatment.RETRY_BY_HAND),
     SERVER_ERROR: ErrorCode(ERROR_TEXTS[SERVER_ERROR], Treatment.RETRY_BY_HAND),
     SERVICE_UNAVAILABLE: ErrorCode(ERROR_TEXTS[SERVICE_UNAVAILABLE], Treatment.RETRY_LATER),

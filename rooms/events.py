@@ -28,27 +28,87 @@ def room_group(room_id: int) -> str:
 # Room events: what every socket in a room gets --------------------------------------
 
 
-def message_event(message: Message) -> dict[str, Any]:
-    """The client event of a stored message, its HTML rendered once for every recipient."""
+# How much of a parent message a reply quotes, and how many reacting users are named.
+EXCERPT_LENGTH = 100
+REACTION_NAMES = 20
+
+
+def reactions_of(message: Message) -> list[dict[str, Any]]:
+    """The message's reactions by emoji, in the order each emoji was first given: the
+    count, and the first REACTION_NAMES users' names."""
+    by_emoji: dict[str, dict[str, Any]] = {}
+    prefetched = "reactions" in getattr(message, "_prefetched_objects_cache", {})
+    reactions = message.reactions.all() if prefetched else message.reactions.select_related("user")
+    for reaction in reactions:  # in the order they were given
+        entry = by_emoji.setdefault(
+            reaction.emoji, {"emoji": reaction.emoji, "count": 0, "users": []}
+        )
+        entry["count"] += 1
+        if len(entry["users"]) < REACTION_NAMES:
+            entry["users"].append(reaction.user.get_username())
+    return list(by_emoji.values())
+
+
+def reply_of(message: Message) -> dict[str, Any] | None:
+    """What a reply shows of its parent; a deleted parent keeps only its id."""
+    parent = message.reply_to
+    if parent is None:
+        return None
+    if parent.deleted is not None:
+        return {"id": parent.number, "username": None, "excerpt": None}
+    return {
+        "id": parent.number,
+        "username": parent.author.get_username() if parent.author else None,
+        "excerpt": parent.text[:EXCERPT_LENGTH],
+    }
+
+
+def render_message(message: Message) -> str:
+    """The message as every page shows it, rendered once per change (Message.html)."""
     username = message.author.get_username() if message.author else None
+    return render_to_string(
+        "rooms/message.html",
+        {
+            "text": message.text,
+            "username": username,
+            "kind": MessageType(message.msg_type).label,
+            "id": message.number,
+            "seq": message.seq,
+            "created": message.created,
+            "edited": message.edited,
+            "reply": reply_of(message),
+            "reactions": reactions_of(message) if message.pk else [],
+        },
+    )
+
+
+def message_event(message: Message) -> dict[str, Any]:
+    """The client event of a stored message as it is now (a tombstone for a deleted
+    one), its HTML the stored rendering (made now if an older row has none)."""
+    if message.deleted is not None:
+        return deletion_event(message)
+    if not message.html:
+        message.html = render_message(message)
+        # Only if nothing changed it since it was read (that change stored its own HTML).
+        Message.objects.filter(pk=message.pk, seq=message.seq, html="").update(html=message.html)
     return {
         "room": message.room_id,
-        "message": message.text,
-        "username": username,
-        "msg_type": message.msg_type,
+        "id": message.number,
         "seq": message.seq,
+        "message": message.text,
+        "username": message.author.get_username() if message.author else None,
+        "msg_type": message.msg_type,
         "created": message.created.isoformat(),
-        "html": render_to_string(
-            "rooms/message.html",
-            {
-                "text": message.text,
-                "username": username,
-                "kind": MessageType(message.msg_type).label,
-                "seq": message.seq,
-                "created": message.created,
-            },
-        ),
+        "edited": message.edited.isoformat() if message.edited else None,
+        "reactions": reactions_of(message),
+        "reply_to": reply_of(message),
+        "html": message.html,
     }
+
+
+def deletion_event(message: Message) -> dict[str, Any]:
+    """A deleted message: clients drop it (or keep a "message deleted" line for replies)."""
+    return {"room": message.room_id, "seq": message.seq, "id": message.number, "deleted": True}
 
 
 def notice_event(room_id: int, username: str, msg_type: int) -> dict[str, Any]:
@@ -79,8 +139,10 @@ def typing_event(room_id: int, username: str) -> dict[str, Any]:
 # Replies: what one socket gets for its command ---------------------------------------
 
 
-def join_reply(room_id: int, title: str) -> dict[str, Any]:
-    return {"join": room_id, "title": title}
+def join_reply(room_id: int, title: str, seq: int) -> dict[str, Any]:
+    """Joined; the history follows, after which the client stands at the room's `seq`
+    (a replay skips the seqs of superseded states: that is not a gap)."""
+    return {"join": room_id, "title": title, "seq": seq}
 
 
 def resync_reply(room_id: int) -> dict[str, Any]:

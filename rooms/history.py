@@ -12,12 +12,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from accounts.services import active_user
 
 from .access import check_join_rate, get_room_for
 from .events import message_event
-from .models import Message, Room
+from .models import Message, Reaction, Room
+
+HOLD_ROOM_SQL = f"SELECT last_seq FROM {Room._meta.db_table} WHERE id = %s FOR SHARE"  # noqa: S608 (the model's own table name)
 
 # A replay is read and sent this many messages at a time, so that a long one holds
 # a page in memory, not the whole replay, and the client's pace sets how fast it goes.
@@ -27,64 +31,105 @@ REPLAY_PAGE = 50
 @dataclass
 class Joined:
     title: str
-    history: list[dict[str, Any]]  # the first page of message events, oldest first
-    until: int  # the replay goes on, a page at a time, up to this seq (0: nothing)
+    history: list[dict[str, Any]]  # the first page of events (messages, tombstones)
+    until: int  # a resume's replay goes on, a page at a time, up to this seq (0: nothing)
     resync: bool  # more was missed than CHAT_RESUME_LIMIT: the client reloads the room
-    last_seq: int  # the room's newest seq when the history was read
+    last_seq: int  # the room's seq the history shows: the client stands here after it
     username: str
+
+
+def with_relations(messages: QuerySet[Message]) -> QuerySet[Message]:
+    """What an event of each message needs, in a fixed number of queries."""
+    return messages.select_related("author", "reply_to__author").prefetch_related(
+        Prefetch("reactions", queryset=Reaction.objects.select_related("user"))
+    )
 
 
 def join_room(user_id: int, room_id: int, since: int | None) -> Joined:
     """Check access and read the first page of what the client should see: the latest
-    CHAT_HISTORY_ON_JOIN messages, or everything after `since` (at most
-    CHAT_RESUME_LIMIT, the newest); the rest follows with `missed_messages`."""
+    CHAT_HISTORY_ON_JOIN messages as they are now, or every message changed after
+    `since` (at most CHAT_RESUME_LIMIT changes, else a resync and the latest messages),
+    each once, as it is now, in the order of its last change; the rest of a long resume
+    follows with `missed_messages`."""
     user = active_user(user_id)
     check_join_rate(user_id, room_id)
     room = get_room_for(user, room_id)
-    limit = settings.CHAT_HISTORY_ON_JOIN if since is None else settings.CHAT_RESUME_LIMIT
-    after = since or 0
-    # Seqs only: which messages the replay covers, without loading them.
-    newest = list(
-        room.messages.filter(seq__gt=after)
-        .order_by("-seq")
-        .values_list("seq", flat=True)[: limit + 1]
-    )
-    resync = since is not None and len(newest) > limit
-    covered = newest[:limit]
-    first_page = []
-    if covered:
-        first_page = missed_messages(room.pk, covered[-1] - 1, covered[0] + 1, REPLAY_PAGE)
-    return Joined(
-        title=room.title,
-        history=first_page,
-        until=covered[0] if covered else 0,
-        resync=resync,
-        last_seq=room.last_seq,
-        username=user.get_username(),
-    )
+    with transaction.atomic():
+        # No change of the room commits while the history is read, so the history shows
+        # exactly the room at `last_seq`, and every later change comes live with a
+        # higher seq. PostgreSQL: a share lock on the room's row (joins do not wait for
+        # each other, changes wait for them); SQLite: the transaction's own lock.
+        last_seq = seq_held_still(room.pk)
+        if since is not None:
+            changed = list(
+                room.messages.filter(seq__gt=since)
+                .order_by("-seq")
+                .values_list("seq", flat=True)[: settings.CHAT_RESUME_LIMIT + 1]
+            )
+            if len(changed) <= settings.CHAT_RESUME_LIMIT:
+                first_page = (
+                    missed_messages(room.pk, since, changed[0] + 1, REPLAY_PAGE) if changed else []
+                )
+                return Joined(
+                    title=room.title,
+                    history=first_page,
+                    until=changed[0] if changed else 0,
+                    resync=False,
+                    last_seq=last_seq,
+                    username=user.get_username(),
+                )
+        return Joined(
+            title=room.title,
+            history=[message_event(m) for m in latest_messages(room)],
+            until=0,
+            resync=since is not None,
+            last_seq=last_seq,
+            username=user.get_username(),
+        )
+
+
+def seq_held_still(room_id: int) -> int:
+    """The room's seq, with changes held off until the current transaction ends."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(HOLD_ROOM_SQL, [room_id])
+            return cursor.fetchone()[0]
+    return Room.objects.values_list("last_seq", flat=True).get(pk=room_id)
+
+
+def latest_messages(room: Room, before: int | None = None) -> list[Message]:
+    """The latest CHAT_HISTORY_ON_JOIN messages (before number `before`), oldest first,
+    as they are now. A deleted one is left out unless something replies to it (its
+    replies then show "message deleted")."""
+    shown = room.messages.filter(Q(deleted__isnull=True) | Exists(replies_to(OuterRef("pk"))))
+    if before is not None:
+        shown = shown.filter(number__lt=before)
+    newest = with_relations(shown).order_by("-number")[: settings.CHAT_HISTORY_ON_JOIN]
+    return list(reversed(newest))
+
+
+def replies_to(parent: Any) -> QuerySet[Message]:
+    return Message.objects.filter(reply_to=parent, deleted__isnull=True)
 
 
 def missed_messages(
     room_id: int, after: int, before: int, limit: int | None = None
 ) -> list[dict[str, Any]]:
-    """The stored messages with after < seq < before, in order (a gap in live delivery);
-    at most `limit` of them."""
-    missed = (
-        Message.objects.select_related("author")
-        .filter(room_id=room_id, seq__gt=after, seq__lt=before)
-        .order_by("seq")[:limit]
-    )
+    """The messages whose last change has after < seq < before, in seq order, as they
+    are now (a gap in live delivery, a page of a resume); at most `limit` of them."""
+    missed = with_relations(
+        Message.objects.filter(room_id=room_id, seq__gt=after, seq__lt=before)
+    ).order_by("seq")[:limit]
     return [message_event(m) for m in missed]
 
 
 def recent_messages(room: Room, limit: int | None = None) -> list[Message]:
-    """The latest `limit` messages of a room, oldest first."""
+    """The latest `limit` messages of a room that are not deleted, oldest first."""
     limit = limit or settings.CHAT_HISTORY_ON_JOIN
-    newest = room.messages.select_related("author").order_by("-seq")[:limit]
-    return list(reversed(newest))
+    newest = with_relations(room.messages.filter(deleted__isnull=True)).order_by("-number")
+    return list(reversed(newest[:limit]))
 
 
-def messages_before(room: Room, before_seq: int, limit: int = 50) -> list[Message]:
-    """The `limit` messages just older than `before_seq`, oldest first ("load older")."""
-    older = room.messages.select_related("author").filter(seq__lt=before_seq).order_by("-seq")
-    return list(reversed(older[:limit]))
+def messages_before(room: Room, before: int) -> list[Message]:
+    """The messages just older than number `before`, oldest first ("load older")."""
+    return latest_messages(room, before=before)

@@ -51,13 +51,15 @@ class Room(models.Model):
     description = models.CharField(max_length=300, blank=True)
     staff_only = models.BooleanField(default=False, help_text="Only staff users may see and join.")
     created = models.DateTimeField(default=timezone.now, editable=False)
-    # The seq of the newest message; bumped in the same transaction as the insert.
+    # The seq of the newest change (a message, an edit, a deletion, a reaction); bumped
+    # in the same transaction as the change.
     last_seq = models.PositiveBigIntegerField(default=0, editable=False)
 
     objects = RoomQuerySet.as_manager()
 
     class Meta:
         ordering = ["title"]
+        permissions = [("moderate_room", "Can delete any message in the rooms they can see")]
 
     def __str__(self) -> str:
         return self.title
@@ -74,7 +76,10 @@ class Room(models.Model):
 
 class Message(models.Model):
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
-    # 1, 2, 3 … per room with no gaps: what clients resume from.
+    # The message's identity in its room, the protocol's `id`: the seq it was created with.
+    number = models.PositiveBigIntegerField(editable=False)
+    # The seq of its latest change (its creation, an edit, a deletion, a reaction): what
+    # clients resume from. Every change takes the room's next seq, so seqs have no gaps.
     seq = models.PositiveBigIntegerField(editable=False)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -88,14 +93,27 @@ class Message(models.Model):
     msg_type = models.PositiveSmallIntegerField(
         choices=MessageType.choices, default=MessageType.MESSAGE
     )
+    reply_to = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies"
+    )
     # Chosen by the client so that a retried send is stored once.
     client_id = models.CharField(max_length=64, blank=True, default="")
     created = models.DateTimeField(default=timezone.now, editable=False)
+    edited = models.DateTimeField(null=True, blank=True, editable=False)
+    # A deleted message is a tombstone: text, HTML and reactions are wiped, the row stays
+    # so that resuming clients are told.
+    deleted = models.DateTimeField(null=True, blank=True, editable=False)
+    # The message as every page shows it (rooms/message.html), rendered once per change;
+    # empty until first rendered (rooms.rendering) and for tombstones.
+    html = models.TextField(blank=True, default="", editable=False)
 
     class Meta:
-        ordering = ["room", "seq"]
+        ordering = ["room", "number"]
         constraints = [
             models.UniqueConstraint(fields=["room", "seq"], name="message_unique_seq_per_room"),
+            models.UniqueConstraint(
+                fields=["room", "number"], name="message_unique_number_per_room"
+            ),
             models.UniqueConstraint(
                 fields=["room", "author", "client_id"],
                 condition=~models.Q(client_id=""),
@@ -104,4 +122,70 @@ class Message(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.room} #{self.seq}: {self.text[:40]}"
+        # No text: the admin's history keeps this string, also of deleted messages.
+        return f"{self.room} #{self.number}"
+
+
+class Reaction(models.Model):
+    """One user's emoji on a message (a user gives each emoji once per message)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    emoji = models.CharField(max_length=64)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "user", "emoji"], name="reaction_once_per_user_and_emoji"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.emoji} on #{self.message.number}"
+
+
+class ChangeKind(models.TextChoices):
+    EDIT = "edit", "edit"
+    DELETE = "delete", "deletion"
+    REACT = "react", "reaction"
+
+
+class MessageChange(models.Model):
+    """A change to a stored message, with the seq it took: who made it and with which
+    client_id (so a retried command changes nothing twice). Deletions by someone else
+    than the author are the moderation log (the text is not kept)."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="changes")
+    seq = models.PositiveBigIntegerField(editable=False)
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="changes")
+    kind = models.CharField(max_length=8, choices=ChangeKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    client_id = models.CharField(max_length=64, blank=True, default="")
+    created = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["room", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["room", "seq"], name="change_unique_seq_per_room"),
+            models.UniqueConstraint(
+                fields=["room", "actor", "client_id"],
+                condition=~models.Q(client_id=""),
+                name="change_unique_client_id_per_actor_and_room",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of #{self.message.number} in {self.room}"
+
+
+class ModerationLogEntry(MessageChange):
+    """The deletions, for the admin's moderation log."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "moderation log entry"
+        verbose_name_plural = "moderation log"

@@ -10,23 +10,36 @@ stored before anyone is told, so the database stays the record.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from accounts.services import active_user
 from chatapp.ratelimit import within_rate
 
 from .access import get_room_for
-from .errors import BAD_REQUEST, MESSAGE_EMPTY, MESSAGE_TOO_LONG, RATE_LIMITED, ChatError
-from .events import message_event, room_broadcast, room_group
-from .models import Message, MessageType, Room
+from .errors import (
+    BAD_REQUEST,
+    MESSAGE_EMPTY,
+    MESSAGE_INVALID,
+    MESSAGE_TOO_LONG,
+    RATE_LIMITED,
+    ROOM_INVALID,
+    ChatError,
+)
+from .events import message_event, render_message, room_broadcast, room_group
+from .models import Message, MessageType, Reaction, Room
 
 logger = logging.getLogger(__name__)
+
+ROOM_TABLE = Room._meta.db_table
+# UPDATE … RETURNING: PostgreSQL, and SQLite since 3.35 (Django 5.2 supports 3.31).
+CAN_RETURN = connection.vendor != "sqlite" or sqlite3.sqlite_version_info >= (3, 35)
 
 # The types staff and commands may send (enter and leave are the server's own notices).
 SERVER_MESSAGE_TYPES = {
@@ -65,6 +78,45 @@ def check_rate_limit(user_id: int) -> None:
         raise ChatError(RATE_LIMITED)
 
 
+def take_next_seq(room_id: int) -> int:
+    """The room's next seq, for a change being made in the current transaction.
+
+    The UPDATE locks the room row (PostgreSQL) or the database (SQLite, BEGIN
+    IMMEDIATE), so concurrent changes get consecutive seqs, in commit order.
+    """
+    if not CAN_RETURN:  # SQLite before 3.35: an UPDATE, then a SELECT
+        Room.objects.filter(pk=room_id).update(last_seq=F("last_seq") + 1)
+        seq = Room.objects.filter(pk=room_id).values_list("last_seq", flat=True).first()
+    else:
+        with connection.cursor() as cursor:
+            # One statement, not an UPDATE and a SELECT: every change pays for this.
+            cursor.execute(
+                f"UPDATE {ROOM_TABLE} SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq",  # noqa: S608 (the model's own table name)
+                [room_id],
+            )
+            row = cursor.fetchone()
+            seq = row[0] if row else None
+    if seq is None:  # the room was deleted meanwhile
+        raise ChatError(ROOM_INVALID, room_id)
+    return seq
+
+
+def reply_parent(room: Room, number: int | None) -> Message | None:
+    """The message a reply answers: one of the same room, not deleted (else MESSAGE_INVALID).
+    Read after the room's seq is taken (the lock), so a deletion cannot slip in between
+    and leave its text quoted in the reply."""
+    if number is None:
+        return None
+    parent = (
+        Message.objects.select_related("author")
+        .filter(room=room, number=number, deleted__isnull=True)
+        .first()
+    )
+    if parent is None:
+        raise ChatError(MESSAGE_INVALID, room.pk)
+    return parent
+
+
 @dataclass(frozen=True)
 class Posted:
     message: Message
@@ -79,6 +131,7 @@ def post_message(
     msg_type: int = MessageType.MESSAGE,
     client_id: str = "",
     rate_limited: bool = False,
+    reply_to: int | None = None,
 ) -> Posted:
     """Store a message with the room's next seq, or return the one this client_id stored.
 
@@ -94,18 +147,22 @@ def post_message(
         check_rate_limit(author.pk)
     try:
         with transaction.atomic():
-            # The UPDATE locks the room row (PostgreSQL) or the database (SQLite,
-            # BEGIN IMMEDIATE), so concurrent senders get consecutive seqs.
-            Room.objects.filter(pk=room.pk).update(last_seq=F("last_seq") + 1)
-            seq = Room.objects.filter(pk=room.pk).values_list("last_seq", flat=True).get()
-            message = Message.objects.create(
+            seq = take_next_seq(room.pk)
+            parent = reply_parent(room, reply_to)
+            message = Message(
                 room=room,
+                number=seq,
                 seq=seq,
                 author=author,
                 text=text,
                 msg_type=msg_type,
+                reply_to=parent,
                 client_id=client_id if author is not None else "",
             )
+            message.html = render_message(message)
+            message.save()
+        # A new message has no reactions: its event needs no query for them.
+        message._prefetched_objects_cache = {"reactions": Reaction.objects.none()}
     except IntegrityError:
         # The same client_id raced in on another socket: that one was stored.
         if client_id and author is not None:
@@ -116,14 +173,21 @@ def post_message(
 
 
 def store_message(
-    user_id: int, room_id: int, text: str, client_id: str
+    user_id: int, room_id: int, text: str, client_id: str, reply_to: int | None = None
 ) -> tuple[dict[str, Any], bool]:
     """A send on the socket: check the user may still post here, then store.
     Returns (message event, newly stored)."""
     user = active_user(user_id)
     room = get_room_for(user, room_id)  # re-checked: staff may have lost the flag
     text = clean_text(text)
-    posted = post_message(room=room, author=user, text=text, client_id=client_id, rate_limited=True)
+    posted = post_message(
+        room=room,
+        author=user,
+        text=text,
+        client_id=client_id,
+        rate_limited=True,
+        reply_to=reply_to,
+    )
     return message_event(posted.message), posted.created
 
 

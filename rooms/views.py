@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from .access import get_room_for
+from .changes import is_moderator
 from .errors import BAD_REQUEST, ChatError, errors_for_page
 from .events import message_event
 from .forms import BackendSendForm
@@ -41,6 +42,8 @@ def lobby(request: HttpRequest, room_id: int | None = None) -> HttpResponse:
             "max_length": settings.CHAT_MAX_MESSAGE_LENGTH,
             "message_types": MessageType.by_name(),
             "chat_errors": errors_for_page(),
+            # Whether the page offers Delete on everyone's messages (the server decides).
+            "moderator": is_moderator(request.user),
         },
     )
 
@@ -48,7 +51,8 @@ def lobby(request: HttpRequest, room_id: int | None = None) -> HttpResponse:
 @login_required
 @require_GET
 def older_messages(request: HttpRequest, room_id: int) -> JsonResponse:
-    """`?before=SEQ`: the page of history just older than SEQ, for "load older messages"."""
+    """`?before=ID`: the page of history just older than message ID, for "load older
+    messages" (as they are now; deleted ones left out unless replied to)."""
     room = _visible_room_or_404(request, room_id)
     try:
         before = int(request.GET.get("before", ""))
@@ -74,6 +78,6 @@ def backend_send(request: HttpRequest) -> HttpResponse:
         except ChatError as error:
             form.add_error("text", error.code.replace("_", " ").capitalize())
         else:
-            messages.success(request, f"Sent to {message.room} as message #{message.seq}.")
+            messages.success(request, f"Sent to {message.room} as message #{message.number}.")
             return redirect("rooms:send")
     return render(request, "rooms/send.html", {"form": form})

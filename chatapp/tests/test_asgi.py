@@ -1,26 +1,22 @@
 """The site's ASGI stack (chatapp/asgi.py): the core's origin check and proxy hops are
-applied around the site's own routes."""
+applied around the site's own routes (`connect` goes through chatapp.asgi.application)."""
 
 import pytest
-
-from chatapp.asgi import application
-from chatapp.websocket.testing import open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-async def test_a_foreign_origin_is_refused_at_the_handshake():
-    socket = await open_socket(application, "/chat/stream/", origin="http://evil.example")
+async def test_a_foreign_origin_is_refused_at_the_handshake(connect):
+    socket = await connect("/chat/stream/", origin="http://evil.example")
     assert not socket.connected
 
 
-async def test_the_sites_own_origin_is_accepted():
-    socket = await open_socket(application, "/chat/stream/")
+async def test_the_sites_own_origin_is_accepted(connect):
+    socket = await connect("/chat/stream/")
     assert socket.connected
-    await socket.disconnect()
 
 
-async def test_forwarded_for_counts_only_as_far_as_the_trusted_proxies(settings):
+async def test_forwarded_for_counts_only_as_far_as_the_trusted_proxies(connect, settings):
     """TrustedProxyMiddleware wraps the site: with no trusted proxy, a forged
     X-Forwarded-For does not escape the per-IP socket cap."""
     settings.TRUSTED_PROXY_COUNT = 0
@@ -28,20 +24,16 @@ async def test_forwarded_for_counts_only_as_far_as_the_trusted_proxies(settings)
     opened = []
     for n in range(3):
         forged = [(b"x-forwarded-for", f"198.51.100.{n}".encode())]
-        opened.append(await open_socket(application, "/chat/stream/", headers=forged))
+        opened.append(await connect("/chat/stream/", headers=forged))
     assert (await opened[2].receive_output())["code"] == 4429
-    for socket in opened[:2]:
-        await socket.disconnect()
 
 
-async def test_a_trusted_proxy_hop_gives_each_client_its_own_cap(settings):
+async def test_a_trusted_proxy_hop_gives_each_client_its_own_cap(connect, settings):
     settings.TRUSTED_PROXY_COUNT = 1
     settings.WEBSOCKET_MAX_SOCKETS_PER_IP = 1
     opened = []
     for n in range(2):
         forwarded = [(b"x-forwarded-for", f"198.51.100.{n}".encode())]
-        opened.append(await open_socket(application, "/chat/stream/", headers=forwarded))
+        opened.append(await connect("/chat/stream/", headers=forwarded))
     assert all(socket.connected for socket in opened)
     assert await opened[1].receive_nothing()
-    for socket in opened:
-        await socket.disconnect()

@@ -3,7 +3,7 @@
 import pytest
 from asgiref.sync import sync_to_async
 
-from rooms.models import Message
+from rooms.models import Message, Room
 
 STREAM = "/chat/stream/"
 
@@ -39,6 +39,9 @@ async def joined(connect, user, *rooms):
     for room in rooms:
         await socket.send_json_to({"command": "join", "room": room.pk})
         reply = await socket.receive_json_from()
-        assert reply == {"join": room.pk, "title": room.title}
+        last_seq = await sync_to_async(Room.objects.values_list("last_seq", flat=True).get)(
+            pk=room.pk
+        )
+        assert reply == {"join": room.pk, "title": room.title, "seq": last_seq}
         await drain(socket)  # history and our own enter notice
     return socket

@@ -38,7 +38,7 @@ async def test_join_replies_with_the_title_then_the_latest_history_in_order(
         await sync_to_async(post_message)(room=room, author=alice, text=f"m{n}")
     socket = await connect(STREAM, alice)
     await socket.send_json_to({"command": "join", "room": room.pk})
-    assert await socket.receive_json_from() == {"join": room.pk, "title": "General"}
+    assert await socket.receive_json_from() == {"join": room.pk, "title": "General", "seq": 5}
     history = [await socket.receive_json_from() for _ in range(3)]
     assert [(e["seq"], e["message"], e["username"]) for e in history] == [
         (3, "m2", "alice"),

@@ -1,8 +1,12 @@
-"""A state machine over connect, join, leave, send, reconnect-with-since and logout.
+"""A state machine over connect, join, leave, send, edit, delete, react,
+reconnect-with-since and logout.
 
 Properties: a socket only ever receives events of rooms its user may see and has
-joined (in frame order), never the same seq twice; and after a final resume,
-every socket holds exactly the stored sequence of every room it has joined.
+joined (in frame order), never the same seq of a room twice; every command is
+answered as the rules say and a refused one changes nothing; and after a final
+resume every socket's view of every room it has joined (each message applied by id,
+newer seqs replacing older ones, as the page does) is exactly the database's
+current state.
 """
 
 import asyncio
@@ -26,7 +30,10 @@ from hypothesis.stateful import (
 )
 
 from chatapp.asgi import application
+from chatapp.websocket import group_send
 from chatapp.websocket.testing import ClientCommunicator, session_cookie
+from rooms.changes import delete_and_broadcast, edit_message
+from rooms.events import room_broadcast, room_group
 from rooms.models import Message, Room
 from rooms.posting import send_room_message
 from rooms.presence import reset_local_presence
@@ -34,6 +41,12 @@ from rooms.presence import reset_local_presence
 pytestmark = pytest.mark.django_db(transaction=True)
 
 STREAM = "/chat/stream/"
+
+
+def edit_and_broadcast(message, room: int) -> None:
+    """An edit by its author from another device: stored and broadcast, as a socket does."""
+    changed = edit_message(message.author_id, room, message.number, "edited while away", "")
+    group_send(room_group(room), room_broadcast(changed.event))
 
 
 def pick_room(socket, choice: int) -> int:
@@ -54,6 +67,9 @@ class Socket:
         self.session = session
         self.joined: set[int] = set()  # as the frames say, in order
         self.seen: dict[int, list[int]] = {}  # room -> seqs received
+        self.at: dict[int, int] = {}  # room -> the seq this client stands at (its `since`)
+        # room -> message id -> (seq, text or None when deleted), as a page holds them
+        self.view: dict[int, dict[int, tuple[int, str | None]]] = {}
         self.closed = False
         headers = [
             (b"host", b"localhost"),
@@ -74,16 +90,23 @@ class Socket:
         if "join" in frame:
             assert frame["join"] in allowed
             self.joined.add(frame["join"])
+            self.at[frame["join"]] = max(self.at.get(frame["join"], 0), frame["seq"])
         elif "leave" in frame:
             self.joined.discard(frame["leave"])
-        elif "room" in frame and ("html" in frame or "presence" in frame or "typing" in frame):
+        elif "room" in frame and ("html" in frame or "deleted" in frame):
             room = frame["room"]
             assert room in allowed, f"{self.username} got an event of room {room}"
             assert room in self.joined, f"{self.username} got room {room} without being in it"
             if frame.get("seq") is not None:
                 seqs = self.seen.setdefault(room, [])
-                assert not seqs or frame["seq"] > seqs[-1], "seq repeated or out of order"
+                assert frame["seq"] not in seqs, "a seq sent twice"
                 seqs.append(frame["seq"])
+                if frame["seq"] == self.at.get(room, 0) + 1:
+                    self.at[room] = frame["seq"]
+                held = self.view.setdefault(room, {})
+                if frame["id"] not in held or held[frame["id"]][0] < frame["seq"]:
+                    text = None if frame.get("deleted") else frame["message"]
+                    held[frame["id"]] = (frame["seq"], text)
         elif "presence" in frame or "typing" in frame:
             room = frame.get("presence", frame.get("typing"))
             assert room in allowed and room in self.joined
@@ -171,11 +194,12 @@ def test_protocol_state_machine(make_user, make_room, settings):
                 return
             socket.run(socket.read())  # what it has seen so far decides `since`
             frame = {"command": "join", "room": room}
-            if socket.seen.get(room):
-                frame["since"] = socket.seen[room][-1]
+            if socket.at.get(room):
+                frame["since"] = socket.at[room]
             reply = socket.request(frame, lambda f: f.get("join") == room or "error" in f)
             if room in visible[socket.username]:
-                assert reply == {"join": room, "title": Room.objects.get(pk=room).title}
+                current = Room.objects.get(pk=room)
+                assert reply == {"join": room, "title": current.title, "seq": current.last_seq}
             else:
                 assert reply == {"error": "ROOM_ACCESS_DENIED", "room": room}
 
@@ -213,6 +237,83 @@ def test_protocol_state_machine(make_user, make_room, settings):
                 assert "error" in reply
                 assert Message.objects.count() == before
 
+        def pick_message(self, room: int, pick: int) -> int:
+            """A message of the room, or one that does not exist (drawn as an integer)."""
+            numbers = list(Message.objects.filter(room_id=room).values_list("number", flat=True))
+            numbers.append(Room.objects.get(pk=room).last_seq + 1)
+            return sorted(numbers)[pick % len(numbers)]
+
+        def change(self, socket, frame, allowed: bool):
+            room = frame["room"]
+            before = Room.objects.get(pk=room).last_seq
+            reply = socket.request(frame, lambda f: "ack" in f or "error" in f)
+            if allowed:
+                assert reply.get("ack", "x") is None and reply["room"] == room, reply
+            else:
+                assert "error" in reply, reply
+                assert Room.objects.get(pk=room).last_seq == before  # nothing changed
+            return reply
+
+        def may_change(self, socket, room, number, *, own_only: bool) -> Message | None:
+            message = Message.objects.filter(room_id=room, number=number).first()
+            if room not in socket.joined or message is None or message.deleted is not None:
+                return None
+            if own_only and (message.author is None or message.author.username != socket.username):
+                return None
+            return message
+
+        @rule(
+            socket=sockets,
+            data=st.integers(0, 7),
+            pick=st.integers(0, 9),
+            text=st.text(max_size=12),
+        )
+        def edit(self, socket, data, pick, text):
+            if socket.closed:
+                return
+            room = pick_room(socket, data)
+            number = self.pick_message(room, pick)
+            target = self.may_change(socket, room, number, own_only=True)
+            ok = target is not None and bool(text.strip()) and "\x00" not in text
+            frame = {"command": "edit", "room": room, "id": number, "message": text}
+            self.change(socket, frame, ok)
+            if ok:
+                assert Message.objects.get(pk=target.pk).text == text.strip()
+
+        @rule(socket=sockets, data=st.integers(0, 7), pick=st.integers(0, 9))
+        def delete(self, socket, data, pick):
+            if socket.closed:
+                return
+            room = pick_room(socket, data)
+            number = self.pick_message(room, pick)
+            staff = users[socket.username].is_staff
+            target = self.may_change(socket, room, number, own_only=not staff)
+            self.change(
+                socket, {"command": "delete", "room": room, "id": number}, target is not None
+            )
+            if target is not None:
+                assert Message.objects.get(pk=target.pk).deleted is not None
+
+        @rule(
+            socket=sockets,
+            data=st.integers(0, 7),
+            pick=st.integers(0, 9),
+            emoji=st.sampled_from(["👍", "🎉", "👨‍👩‍👧", "xx"]),
+            on=st.booleans(),
+        )
+        def react(self, socket, data, pick, emoji, on):
+            if socket.closed:
+                return
+            room = pick_room(socket, data)
+            number = self.pick_message(room, pick)
+            target = self.may_change(socket, room, number, own_only=False)
+            ok = target is not None and emoji != "xx"
+            frame = {"command": "react", "room": room, "id": number, "emoji": emoji, "on": on}
+            self.change(socket, frame, ok)
+            if ok:
+                given = target.reactions.filter(user__username=socket.username, emoji=emoji)
+                assert given.exists() == on
+
         @rule(target=sockets, socket=consumes(sockets), missed=st.integers(0, 3))
         def reconnect(self, socket, missed):
             """In each of its rooms a message arrives live, then the socket drops, `missed`
@@ -234,9 +335,19 @@ def test_protocol_state_machine(make_user, make_room, settings):
             for room in sorted(socket.joined):
                 for n in range(missed):
                     backend_send(room, f"while away {n}")
+                if missed >= 2:
+                    # Changes while away too: an edit by its author, a moderator's deletion.
+                    live = Message.objects.filter(room_id=room, deleted__isnull=True)
+                    edited = live.filter(author__isnull=False).order_by("number").last()
+                    if edited is not None:
+                        socket.run(sync_to_async(edit_and_broadcast)(edited, room))
+                    doomed = live.order_by("number").first()
+                    socket.run(sync_to_async(delete_and_broadcast)(users["root"], doomed))
             again = self.open(socket.username, socket.session)
             for room in sorted(socket.joined):
-                again.seen[room] = list(socket.seen.get(room, []))
+                # The page's state survives the reconnect; the seqs a socket was sent do not.
+                again.at[room] = socket.at.get(room, 0)
+                again.view[room] = dict(socket.view.get(room, {}))
                 self.join(again, room)
             return again
 
@@ -261,12 +372,11 @@ def test_protocol_state_machine(make_user, make_room, settings):
                 self.shut_down()
 
         def check_final_resume(self):
-            stored = {
-                room: list(
-                    Message.objects.filter(room_id=room)
-                    .order_by("seq")
-                    .values_list("seq", flat=True)
-                )
+            current = {
+                room: {
+                    m.number: (m.seq, None if m.deleted else m.text)
+                    for m in Message.objects.filter(room_id=room)
+                }
                 for room in room_ids
             }
             for socket in self.live:
@@ -274,13 +384,20 @@ def test_protocol_state_machine(make_user, make_room, settings):
                     continue
                 socket.run(socket.read())  # everything it was sent, checked in order
                 for room in sorted(socket.joined):
-                    since = (socket.seen.get(room) or [0])[-1]
                     socket.request(
-                        {"command": "join", "room": room, "since": since},
+                        {"command": "join", "room": room, "since": socket.at.get(room, 0)},
                         lambda f, room=room: f.get("join") == room,
                     )
                     socket.run(socket.read())
-                    assert socket.seen.get(room, []) == stored[room], (socket.username, room)
+                    held = socket.view.get(room, {})
+                    # Deleted messages it never had are not sent to it (nothing to take away).
+                    expected = {
+                        n: state
+                        for n, state in current[room].items()
+                        if state[1] is not None or n in held
+                    }
+                    assert held == expected, (socket.username, room)
+                    assert socket.at[room] == Room.objects.get(pk=room).last_seq
 
         def shut_down(self):
             for socket in self.live:

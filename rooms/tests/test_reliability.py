@@ -42,7 +42,7 @@ async def test_join_since_replays_every_later_message_in_order(connect, room, al
     await post(room, alice, 80)
     socket = await connect(STREAM, alice)
     await socket.send_json_to({"command": "join", "room": room.pk, "since": 10})
-    assert await socket.receive_json_from() == {"join": room.pk, "title": "General"}
+    assert await socket.receive_json_from() == {"join": room.pk, "title": "General", "seq": 80}
     assert seqs(await drain(socket)) == list(range(11, 81))
 
 
@@ -57,13 +57,16 @@ async def test_join_since_the_latest_replays_nothing_and_live_follows(connect, r
     assert seqs(await drain(socket)) == [4]
 
 
-async def test_resume_over_the_cap_sends_the_newest_and_a_resync(connect, room, alice, settings):
+async def test_resume_over_the_cap_sends_a_resync_and_the_newest_as_a_join_shows_them(
+    connect, room, alice, settings
+):
     settings.CHAT_RESUME_LIMIT = 5
+    settings.CHAT_HISTORY_ON_JOIN = 5
     await post(room, alice, 20)
     socket = await connect(STREAM, alice)
     await socket.send_json_to({"command": "join", "room": room.pk, "since": 2})
     frames = await drain(socket)
-    assert frames[0] == {"join": room.pk, "title": "General"}
+    assert frames[0] == {"join": room.pk, "title": "General", "seq": 20}
     assert frames[1] == {"resync": room.pk}
     assert seqs(frames) == [16, 17, 18, 19, 20]
 

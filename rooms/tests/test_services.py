@@ -108,7 +108,8 @@ def test_history_pages_are_oldest_first(make_room, make_user, settings):
     for n in range(1, 8):
         post_message(room=room, author=author, text=str(n))
     assert [m.seq for m in recent_messages(room, 3)] == [5, 6, 7]
-    assert [m.seq for m in messages_before(room, 5, limit=2)] == [3, 4]
+    settings.CHAT_HISTORY_ON_JOIN = 2
+    assert [m.number for m in messages_before(room, 5)] == [3, 4]
     assert messages_before(room, 1) == []
 
 

@@ -1,12 +1,21 @@
 // The chat UI of the lobby: open rooms side by side on one socket (/chat/stream/).
-// Talks the protocol documented in the README; the socket itself (reconnects,
+// Talks the protocol of docs/protocol.md; the socket itself (reconnects,
 // queueing) is the core runtime's job (websocket.js). This module wires the socket's
 // events and the room list to the rooms this tab has open: joining, leaving, and
 // joining again after a refusal. The panes, the outbox and the shared state are
 // modules of their own in chat/.
 import { open, showToast } from "../websocket/websocket.js";
 import { errorText, retriesLater } from "./chat/errors.js";
-import { dropSendsTo, onAck, onSendRefused, resendPending, submit } from "./chat/outbox.js";
+import {
+  discardChange,
+  dropSendsTo,
+  onAck,
+  onSendRefused,
+  queueChange,
+  resendPending,
+  retryChange,
+  submit,
+} from "./chat/outbox.js";
 import {
   clearMessages,
   createPane,
@@ -15,6 +24,7 @@ import {
   showMessage,
   showPresence,
   showTyping,
+  standAt,
   syncRoomButtons,
 } from "./chat/panes.js";
 import { command, lobby, panes, saveState, socketUrl, wanted } from "./chat/state.js";
@@ -34,7 +44,6 @@ function join(roomId) {
   saveState();
   const pane = panes.get(roomId);
   const since = pane && pane.lastSeq > 0 ? pane.lastSeq : null;
-  if (pane) pane.expectBaseline = since === null;
   command({ command: "join", room: roomId, ...(since !== null ? { since } : {}) });
 }
 
@@ -51,6 +60,9 @@ function openPane(roomId, title) {
   return createPane(roomId, title, {
     onClose: () => leave(roomId),
     onSubmit: (textarea) => submit(roomId, textarea),
+    onChange: (fields) => queueChange(roomId, fields), // an edit, deletion or reaction
+    onRetry: retryChange,
+    onDiscard: discardChange,
   });
 }
 
@@ -84,7 +96,7 @@ function cancelJoinRetry(roomId) {
 // Refusals ------------------------------------------------------------------------------
 
 function onError(error) {
-  if (onSendRefused(error)) return; // one of this tab's sends: the outbox's business
+  if (onSendRefused(error)) return; // one of this tab's sends or changes: the outbox's business
   const text = errorText(error.error);
   if (error.error === "RATE_LIMITED" && !error.client_id && error.room != null && wanted.has(error.room)) {
     retryJoinLater(error.room); // a join (or a resume) over the join limit
@@ -124,6 +136,7 @@ document.addEventListener("ws:message", ({ detail }) => {
   if ("join" in data) {
     const fresh = !panes.has(data.join);
     if (fresh) openPane(data.join, data.title);
+    standAt(panes.get(data.join), data.seq); // where the history that follows leaves it
     cancelJoinRetry(data.join); // e.g. joined by the re-join after a reconnect
     panes.get(data.join).waiting = false;
     panes.get(data.join).joined = true; // on this socket, until it closes
@@ -142,7 +155,7 @@ document.addEventListener("ws:message", ({ detail }) => {
     showPresence(data);
   } else if ("typing" in data) {
     showTyping(data);
-  } else if ("html" in data) {
+  } else if ("html" in data || data.deleted) {
     showMessage(data);
   }
 });

@@ -1,10 +1,14 @@
 // Sending: nothing typed is lost. A send waits in the outbox (kept in sessionStorage)
 // under its client_id until the server acks it; it is shown as pending meanwhile, sent
 // again after a reconnect, retried by itself after an outage, and given back to the
-// composer when the server refuses it for good.
+// composer when the server refuses it for good. Changes of stored messages (edits,
+// deletions, reactions) go the same way: queued in order with the sends, shown on their
+// message while they wait (actions.js markChanges), and dropped, with the reason in the
+// composer's error line, when the server refuses them for good.
 import { socketState } from "../../websocket/websocket.js";
+import { cancelReply } from "./actions.js";
 import { errorText, isFinalRefusal, retriesLater } from "./errors.js";
-import { showComposerError } from "./panes.js";
+import { refreshMessage, showComposerError } from "./panes.js";
 import { command, maxLength, outbox, panes, saveState, socketUrl } from "./state.js";
 
 function newClientId() {
@@ -16,10 +20,15 @@ function pendingElement(clientId) {
   return document.querySelector(`.msg-pending[data-client-id="${CSS.escape(clientId)}"]`);
 }
 
+function isChange(item) {
+  return item.kind === "edit" || item.kind === "delete" || item.kind === "react";
+}
+
 function renderPending(clientId) {
   const item = outbox.get(clientId);
   const pane = item && panes.get(item.room);
   if (!pane) return;
+  if (isChange(item)) return refreshMessage(item.room, item.id); // shown on its message
   let el = pendingElement(clientId);
   if (!el) {
     el = document.createElement("li");
@@ -30,6 +39,16 @@ function renderPending(clientId) {
     text.textContent = item.text;
     const status = document.createElement("div");
     status.className = "msg-status";
+    if (item.quote) {
+      const quote = document.createElement("div");
+      quote.className = "reply-quote";
+      quote.dataset.parent = item.replyTo;
+      const author = document.createElement("span");
+      author.className = "reply-author";
+      author.textContent = item.quote.author;
+      quote.append(author, ` ${item.quote.excerpt}`);
+      el.append(quote);
+    }
     el.append(text, status);
     pane.list.append(el);
     pane.list.scrollTop = pane.list.scrollHeight;
@@ -63,7 +82,23 @@ function transmit(clientId) {
   // re-join after a reconnect, and resendPending() sends them when the join is answered.
   // A room waiting out the join limit is not joined: its sends wait for the join too.
   if (item && socketState(socketUrl) === "open" && !panes.get(item.room)?.waiting) {
-    command({ command: "send", room: item.room, message: item.text, client_id: clientId });
+    command(frameOf(clientId, item));
+  }
+}
+
+function frameOf(clientId, item) {
+  const about = { room: item.room, id: item.id, client_id: clientId };
+  switch (item.kind) {
+    case "edit":
+      return { command: "edit", ...about, message: item.text };
+    case "delete":
+      return { command: "delete", ...about };
+    case "react":
+      return { command: "react", ...about, emoji: item.emoji, on: item.on };
+    default: {
+      const reply = item.replyTo != null ? { reply_to: item.replyTo } : {};
+      return { command: "send", room: item.room, message: item.text, client_id: clientId, ...reply };
+    }
   }
 }
 
@@ -72,12 +107,47 @@ export function submit(roomId, textarea) {
   if (!text.trim()) return showComposerError(roomId, errorText("MESSAGE_EMPTY"));
   if (text.length > maxLength) return showComposerError(roomId, errorText("MESSAGE_TOO_LONG"));
   const clientId = newClientId();
-  outbox.set(clientId, { room: roomId, text, state: "pending" });
+  const replyTo = panes.get(roomId)?.replyTo;
+  const reply = replyTo
+    ? { replyTo: replyTo.id, quote: { author: replyTo.author, excerpt: replyTo.excerpt } }
+    : {};
+  outbox.set(clientId, { room: roomId, kind: "send", text, ...reply, state: "pending" });
   saveState();
+  if (replyTo) cancelReply(panes.get(roomId));
   textarea.value = "";
   showComposerError(roomId, "");
   renderPending(clientId);
   transmit(clientId);
+}
+
+// An edit, deletion or reaction ({kind, id, …}) of a stored message of the room: queued
+// like a send, shown on the message until acknowledged.
+export function queueChange(roomId, fields) {
+  const clientId = newClientId();
+  outbox.set(clientId, { room: roomId, ...fields, state: "pending" });
+  saveState();
+  showComposerError(roomId, "");
+  renderPending(clientId);
+  transmit(clientId);
+}
+
+// A change that failed (e.g. the rate limit): try it again, or give it up.
+export function retryChange(clientId) {
+  const item = outbox.get(clientId);
+  if (!item) return;
+  item.state = "pending";
+  delete item.error;
+  saveState();
+  renderPending(clientId);
+  transmit(clientId);
+}
+
+export function discardChange(clientId) {
+  const item = outbox.get(clientId);
+  if (!item) return;
+  outbox.delete(clientId);
+  saveState();
+  refreshMessage(item.room, item.id);
 }
 
 // After a reconnect or a reload, once the room's join is answered, unacked sends go again.
@@ -95,17 +165,35 @@ export function dropSendsTo(roomId) {
 }
 
 export function onAck(ack) {
-  if (!outbox.has(ack.ack)) return;
+  const item = outbox.get(ack.ack);
+  if (!item) return;
   outbox.delete(ack.ack);
   saveState();
-  pendingElement(ack.ack)?.remove(); // the stored message arrives (or arrived) by seq
+  if (!isChange(item)) {
+    pendingElement(ack.ack)?.remove(); // the stored message arrives (or arrived) by seq
+    return;
+  }
+  const shown = panes.get(item.room)?.list.querySelector(`.msg[data-id="${Number(item.id)}"]`);
+  if (shown && Number(shown.dataset.seq) < ack.seq) {
+    // Its new state follows the ack: keep showing the change until it is in, minus the
+    // "Saving…" line.
+    shown.querySelector(`.msg-status[data-client-id="${CSS.escape(ack.ack)}"]`)?.remove();
+  } else {
+    refreshMessage(item.room, item.id); // nothing changed (e.g. a reaction already given)
+  }
 }
 
 // An error frame about one of this tab's sends: handled here (true), or not ours (false).
 export function onSendRefused(error) {
   const item = error.client_id ? outbox.get(error.client_id) : null;
   if (!item) return false;
-  if (isFinalRefusal(error.error)) {
+  if (isFinalRefusal(error.error) && isChange(item)) {
+    // Retrying cannot help (e.g. the message was deleted meanwhile): say why.
+    outbox.delete(error.client_id);
+    saveState();
+    refreshMessage(item.room, item.id);
+    showComposerError(item.room, errorText(error.error));
+  } else if (isFinalRefusal(error.error)) {
     // Retrying cannot help: give the text back to the composer to edit.
     outbox.delete(error.client_id);
     saveState();

@@ -8,6 +8,9 @@ export const lobby = document.getElementById("lobby");
 export const socketUrl = lobby.dataset.chatSocket;
 export const me = lobby.dataset.username;
 export const maxLength = Number(lobby.dataset.maxLength);
+// Moderators (staff, or the rooms.moderate_room permission) may delete anyone's message;
+// the lobby says so in data-moderator="1". Without it the page offers Delete on own ones.
+export const moderator = lobby.dataset.moderator === "1";
 // {"message": 0, "warning": 1, …}: rooms.models.MessageType, rendered into the page.
 export const MESSAGE_TYPE = JSON.parse(document.getElementById("message-types").textContent);
 
@@ -16,7 +19,9 @@ const ROOMS_KEY = "chat.rooms";
 
 export const panes = new Map(); // room id -> pane state
 export const wanted = new Set(JSON.parse(sessionStorage.getItem(ROOMS_KEY) || "[]")); // rooms open in this tab
-// client_id -> {room, text, state: "pending" | "failed", error}
+// client_id -> {room, kind, state: "pending" | "failed", error, tries, …}: a send (kind
+// "send", or none in an outbox saved before changes existed: text, replyTo, quote) or a
+// change of a stored message (kind "edit": id, text; "delete": id; "react": id, emoji, on).
 export const outbox = new Map(Object.entries(JSON.parse(sessionStorage.getItem(OUTBOX_KEY) || "{}")));
 
 export function saveState() {
