@@ -6,6 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
+from e2e.network import ChatSocketCut
 from e2e.test_chat import open_room, say
 
 
@@ -247,27 +248,9 @@ def test_a_moderator_sees_delete_on_others_messages_and_a_member_does_not(
         expect(stored(room, "spam spam spam")).to_have_count(0)
 
 
-def go_offline(page):
-    """Take the page offline: `set_offline` fails its requests and fires "offline", but
-    leaves an open websocket alone (Chromium's offline emulation does not cover websockets),
-    so the socket is cut (and kept from reconnecting) as a dropped network would.
-    Returns the function that brings it back online."""
-    cut = {"on": False, "routes": []}
-
-    def route(ws):
-        if cut["on"]:
-            ws.close(code=1011)
-            return
-        ws.connect_to_server()
-        cut["routes"].append(ws)
-
-    page.route_web_socket(re.compile(r".*/chat/stream/$"), route)
-    return cut
-
-
 def test_an_edit_made_offline_is_sent_after_reconnecting(new_page, make_user, rooms):
     alice, bob = new_page(make_user("alice")), new_page(make_user("bob"))
-    network = go_offline(alice)
+    network = ChatSocketCut(alice)
     for page in (alice, bob):
         page.goto("/")
     alice_room, bob_room = open_room(alice, "General"), open_room(bob, "General")
@@ -275,9 +258,7 @@ def test_an_edit_made_offline_is_sent_after_reconnecting(new_page, make_user, ro
     expect(stored(bob_room, "see you at 3")).to_be_visible()
 
     alice.context.set_offline(True)
-    network["on"] = True
-    for ws in network["routes"]:
-        ws.close(code=1011)
+    network.drop()
     expect(alice.locator("#ws-status")).to_have_text("Reconnecting…")
     mine = by_id(alice_room, "see you at 3")
     mine.focus()
@@ -290,7 +271,7 @@ def test_an_edit_made_offline_is_sent_after_reconnecting(new_page, make_user, ro
     alice.wait_for_timeout(1000)
     expect(stored(bob_room, "see you at 3")).to_be_visible()  # not sent yet
 
-    network["on"] = False
+    network.restore()
     alice.context.set_offline(False)
     expect(stored(bob_room, "see you at 4").locator(".msg-edited")).to_be_visible(timeout=20_000)
     expect(mine.locator(".msg-edited")).to_be_visible()
@@ -302,7 +283,7 @@ def test_a_reaction_given_offline_shows_at_once_and_is_sent_after_reconnecting(
     new_page, make_user, rooms
 ):
     alice, bob = new_page(make_user("alice")), new_page(make_user("bob"))
-    network = go_offline(alice)
+    network = ChatSocketCut(alice)
     for page in (alice, bob):
         page.goto("/")
     alice_room, bob_room = open_room(alice, "General"), open_room(bob, "General")
@@ -310,9 +291,7 @@ def test_a_reaction_given_offline_shows_at_once_and_is_sent_after_reconnecting(
     theirs = by_id(alice_room, "tests are green")
 
     alice.context.set_offline(True)
-    network["on"] = True
-    for ws in network["routes"]:
-        ws.close(code=1011)
+    network.drop()
     expect(alice.locator("#ws-status")).to_have_text("Reconnecting…")
     theirs.focus()
     theirs.get_by_role("button", name="React", exact=True).click()
@@ -323,7 +302,7 @@ def test_a_reaction_given_offline_shows_at_once_and_is_sent_after_reconnecting(
     alice.wait_for_timeout(1000)
     expect(stored(bob_room, "tests are green").locator(".reaction")).to_have_count(0)
 
-    network["on"] = False
+    network.restore()
     alice.context.set_offline(False)
     on_bob = stored(bob_room, "tests are green").get_by_role("button", name="👍 1")
     expect(on_bob).to_have_attribute("aria-pressed", "false", timeout=20_000)
@@ -332,7 +311,7 @@ def test_a_reaction_given_offline_shows_at_once_and_is_sent_after_reconnecting(
 
 def test_an_offline_edit_of_a_message_deleted_meanwhile_says_it_is_gone(new_page, make_user, rooms):
     alice, moderator = new_page(make_user("alice")), new_page(make_user("boss", staff=True))
-    network = go_offline(alice)
+    network = ChatSocketCut(alice)
     for page in (alice, moderator):
         page.goto("/")
     alice_room, moderator_room = open_room(alice, "General"), open_room(moderator, "General")
@@ -340,9 +319,7 @@ def test_an_offline_edit_of_a_message_deleted_meanwhile_says_it_is_gone(new_page
     mine = by_id(alice_room, "buy cheap watches")
 
     alice.context.set_offline(True)
-    network["on"] = True
-    for ws in network["routes"]:
-        ws.close(code=1011)
+    network.drop()
     expect(alice.locator("#ws-status")).to_have_text("Reconnecting…")
     mine.focus()
     mine.get_by_role("button", name="Edit message").click()
@@ -356,7 +333,7 @@ def test_an_offline_edit_of_a_message_deleted_meanwhile_says_it_is_gone(new_page
     spam.get_by_role("button", name="Delete", exact=True).click()
     expect(spam).to_have_count(0)
 
-    network["on"] = False
+    network.restore()
     alice.context.set_offline(False)
     expect(alice_room.get_by_role("alert")).to_have_text(
         "That message is no longer there.", timeout=20_000

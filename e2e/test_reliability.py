@@ -4,6 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
+from .network import ChatSocketCut
 from .test_chat import open_room, say
 
 
@@ -38,27 +39,16 @@ def test_server_restart_loses_nothing_and_sends_what_was_typed_meanwhile(
 
 def test_cut_socket_gets_every_missed_message_in_order(new_page, make_user, rooms):
     reader, writer = new_page(make_user("reader")), new_page(make_user("writer"))
-    cut = {"on": False, "routes": []}
-
-    def route(ws):
-        if cut["on"]:
-            ws.close(code=1011)
-            return
-        ws.connect_to_server()
-        cut["routes"].append(ws)
-
-    reader.route_web_socket(re.compile(r".*/chat/stream/$"), route)
+    cut = ChatSocketCut(reader)
     reader.goto("/")
     writer.goto("/")
     reader_room, writer_room = open_room(reader, "Random"), open_room(writer, "Random")
-    cut["on"] = True
-    for ws in cut["routes"]:
-        ws.close(code=1011)  # the network drops the reader's socket
+    cut.drop()  # the network drops the reader's socket
     expect(reader.locator("#ws-status")).to_have_text("Reconnecting…")
     for n in range(1, 21):
         say(writer_room, f"missed {n}")
     expect(texts(writer_room)).to_have_count(20)
-    cut["on"] = False
+    cut.restore()
     expect(texts(reader_room)).to_have_text([f"missed {n}" for n in range(1, 21)], timeout=40_000)
 
 
