@@ -11,5 +11,9 @@ def active_user(user_id: int | None) -> AbstractBaseUser | AnonymousUser:
     counts at once), or AnonymousUser if there is none or it is inactive."""
     if user_id is None:
         return AnonymousUser()
-    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
-    return user if user is not None else AnonymousUser()
+    model = get_user_model()
+    try:
+        # get(), not first(): no ORDER BY to build and run for a primary key.
+        return model.objects.get(pk=user_id, is_active=True)
+    except model.DoesNotExist:
+        return AnonymousUser()

@@ -3,7 +3,7 @@
     BENCH_DATABASE_URL=postgres://… python -m bench.changes [--count 300]
 
 A send, an edit and a reaction each run their service function as the socket does
-(rooms.posting.store_message, rooms.changes.edit_message and react, through one
+(rooms.posting.store_message, rooms.changes.edit_message, rooms.reactions.react, through one
 thread hop each in the consumer); after it, all three are acknowledged and broadcast
 alike (one pre-encoded frame to the room's group), so this is the part that differs.
 """
@@ -37,21 +37,14 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from rooms.changes import edit_message, react
+    from rooms.changes import edit_message
     from rooms.models import Room
     from rooms.posting import store_message
+    from rooms.reactions import react
 
     call_command("migrate", verbosity=0)
     user, _ = get_user_model().objects.get_or_create(username="bench-changes")
     room = Room.objects.create(title=f"changes {uuid.uuid4().hex[:8]}")
-
-    def timed(operation) -> list[float]:
-        took = []
-        for n in range(args.count):
-            start = time.perf_counter()
-            operation(n)
-            took.append((time.perf_counter() - start) * 1000)
-        return took
 
     numbers: list[int] = []
 
@@ -65,16 +58,33 @@ def main() -> None:
     def reaction(n: int) -> None:
         react(user.pk, room.pk, numbers[n], "👍", True, "")
 
-    rows = [("send", timed(send)), ("edit", timed(edit)), ("reaction", timed(reaction))]
+    def reaction_removed(n: int) -> None:
+        react(user.pk, room.pk, numbers[n], "👍", False, "")
+
+    # Interleaved (a send, its edit, a reaction to it and its removal; again), so that the machine's
+    # drift during the run weighs on the three alike.
+    operations = {
+        "send": send,
+        "edit": edit,
+        "reaction": reaction,
+        "reaction removed": reaction_removed,
+    }
+    took: dict[str, list[float]] = {name: [] for name in operations}
+    for n in range(args.count):
+        for name, operation in operations.items():
+            start = time.perf_counter()
+            operation(n)
+            took[name].append((time.perf_counter() - start) * 1000)
+    rows = list(took.items())
     print(f"database: {connection.vendor}, {args.count} operations each, one room")
     print("| Operation | mean ms | p50 ms | p99 ms | vs send (mean) |")
     print("|---|---|---|---|---|")
     base = statistics.mean(rows[0][1])
-    for name, took in rows:
-        took.sort()
-        mean = statistics.mean(took)
-        p99 = took[int(len(took) * 0.99) - 1]
-        p50 = statistics.median(took)
+    for name, times in rows:
+        times.sort()
+        mean = statistics.mean(times)
+        p99 = times[int(len(times) * 0.99) - 1]
+        p50 = statistics.median(times)
         print(f"| {name} | {mean:.2f} | {p50:.2f} | {p99:.2f} | {mean / base:.2f}x |")
 
 

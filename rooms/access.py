@@ -23,9 +23,10 @@ def get_room_for(user: User, room_id: int) -> Room:
     """The room, if `user` may be in it. A staff-only room is denied, never described."""
     if not user.is_authenticated:
         raise ChatError(USER_HAS_TO_LOGIN)
-    room = Room.objects.filter(pk=room_id).first()
-    if room is None:
-        raise ChatError(ROOM_INVALID, room_id)
+    try:
+        room = Room.objects.get(pk=room_id)  # not first(): no ORDER BY for a primary key
+    except Room.DoesNotExist:
+        raise ChatError(ROOM_INVALID, room_id) from None
     if not room.is_visible_to(user):
         raise ChatError(ROOM_ACCESS_DENIED, room_id)
     return room

@@ -2,32 +2,43 @@
 
 A change takes the room's next seq in the same transaction as the change itself, so a
 live client still sees consecutive seqs and a resume gets every changed message once,
-as it is now. A change that came with a client_id is logged (MessageChange), so a
-retried command finds it and changes nothing twice; every deletion is logged too (the
-moderation log). One set of rules for the socket and the admin. Synchronous ORM work:
-the consumer calls it through database_sync_to_async.
+as it is now. The message is read before that transaction and written only if no
+other change came in between (its seq is still the one read), else read again under
+the room's lock: a change costs the database what a send does, not a read more.
+
+A change that came with a client_id is logged (MessageChange), so a retried command
+finds it and changes nothing twice; every deletion is logged too (the moderation log).
+One set of rules for the socket and the admin; reactions are in rooms/reactions.py.
+Synchronous ORM work: the consumer calls it through database_sync_to_async.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import emoji as emoji_data
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from accounts.services import active_user
 
 from .access import get_room_for
-from .errors import BAD_REQUEST, MESSAGE_INVALID, PERMISSION_DENIED, ChatError
+from .change_sql import read_target, store_change
+from .errors import (
+    BAD_REQUEST,
+    MESSAGE_INVALID,
+    PERMISSION_DENIED,
+    ROOM_ACCESS_DENIED,
+    USER_HAS_TO_LOGIN,
+    ChatError,
+)
 from .events import message_event, render_message
-from .models import ChangeKind, Message, MessageChange, Reaction, Room, sees_staff_rooms
+from .models import ChangeKind, Message, MessageChange, sees_staff_rooms
 from .posting import check_rate_limit, clean_text, take_next_seq
 
 logger = logging.getLogger(__name__)
@@ -39,84 +50,88 @@ class Changed:
     event: dict[str, Any] | None  # what every socket in the room gets; None: nothing new
 
 
+# A change applied to a message read earlier, with the seq it takes: what it changed,
+# or None if the message changed since it was read (then it is read again and retried).
+Change = Callable[[Message, int], "Changed | None"]
+
+
 def is_moderator(user: AbstractBaseUser) -> bool:
     """Who may delete anyone's message in the rooms they can see."""
     return sees_staff_rooms(user) or user.has_perm("rooms.moderate_room")
 
 
-def is_one_emoji(value: Any) -> bool:
-    """One emoji (one grapheme: skin tones, ZWJ families and flags included)."""
-    return isinstance(value, str) and len(value) <= 64 and emoji_data.is_emoji(value)
-
-
-def _previous(
-    room: Room, actor: AbstractBaseUser, client_id: str, kind: str, number: int
+def previous_change(
+    room_id: int, actor: AbstractBaseUser, client_id: str, kind: str, number: int
 ) -> Changed | None:
     """The change this client_id already made, answered again without changing anything.
     A client_id of another command (another kind, another message) is BAD_REQUEST."""
-    if not client_id:
+    if not client_id or not actor.is_authenticated:
         return None
     done = (
-        MessageChange.objects.filter(room=room, actor=actor, client_id=client_id)
+        MessageChange.objects.filter(room_id=room_id, actor=actor, client_id=client_id)
         .select_related("message")
         .first()
     )
     if done is None:
         return None
     if done.kind != kind or done.message.number != number:
-        raise ChatError(BAD_REQUEST, room.pk)
+        raise ChatError(BAD_REQUEST, room_id)
     return Changed(done.seq, None)
 
 
-def _live_message(room: Room, number: int, **flags: Exists) -> Message:
-    """The message, not deleted, with what rendering it needs in one query (its author,
-    whether it has replies and reactions, and any `flags`)."""
-    try:
-        # get(), not first(): no ORDER BY to build and run for a unique key.
-        return (
-            Message.objects.select_related("author")
-            .annotate(
-                has_replies=Exists(Message.objects.filter(reply_to=OuterRef("pk"))),
-                has_reactions=Exists(Reaction.objects.filter(message=OuterRef("pk"))),
-                **flags,
-            )
-            .get(room=room, number=number, deleted__isnull=True)
-        )
-    except Message.DoesNotExist:
-        raise ChatError(MESSAGE_INVALID, room.pk) from None
+def target_of(
+    actor_id: int | None, room_id: int, number: int, client_id: str, kind: str
+) -> tuple[Any, Message] | Changed:
+    """The acting user and the message a change is about, or the answer to a retry (the
+    change this client_id made). In one query (rooms/change_sql.py); the refusals in the
+    order the socket has always given them: login, the room (a staff room's messages are
+    never described), a retry, then the message (MESSAGE_INVALID if gone or deleted)."""
+    found = read_target(room_id, number, actor_id, client_id)
+    if found is None:  # no such message: the room's refusal, or a retry's, comes first
+        actor = active_user(actor_id)
+        get_room_for(actor, room_id)
+        if (done := previous_change(room_id, actor, client_id, kind, number)) is not None:
+            return done
+        raise ChatError(MESSAGE_INVALID, room_id)
+    actor = found.actor
+    if not actor.is_authenticated:
+        raise ChatError(USER_HAS_TO_LOGIN, room_id)
+    if found.staff_only and not sees_staff_rooms(actor):
+        raise ChatError(ROOM_ACCESS_DENIED, room_id)
+    if found.done is not None:
+        seq, done_kind, done_number = found.done
+        if done_kind != kind or done_number != number:
+            raise ChatError(BAD_REQUEST, room_id)
+        return Changed(seq, None)
+    if found.message.deleted is not None:
+        raise ChatError(MESSAGE_INVALID, room_id)
+    return actor, found.message
 
 
-def _load_reactions(message: Message, *, known_empty: bool = False) -> None:
-    """Read the message's reactions once for both its HTML and its event."""
-    if known_empty:
-        message._prefetched_objects_cache = {"reactions": Reaction.objects.none()}
-        return
-    message._prefetched_objects_cache = {}
-    prefetch_related_objects(
-        [message], Prefetch("reactions", queryset=Reaction.objects.select_related("user"))
-    )
-
-
-def _record(
-    message: Message, seq: int, kind: str, actor: AbstractBaseUser | None, client_id: str
-) -> None:
-    """Give the message the seq its change took, store it re-rendered, and log the change
-    if the log is needed: a deletion (the moderation log) or a client_id (a retry finds
-    it). Runs inside the caller's transaction (which also made the change itself)."""
+def record_change(
+    message: Message, seq: int, kind: str, actor: Any, client_id: str, *fields: str
+) -> bool:
+    """Store the message's changed `fields` with the seq its change took, re-rendered,
+    if no other change came in since it was read (False: then nothing is written). Logs
+    the change if the log is needed: a deletion (the moderation log) or a client_id (a
+    retry finds it). Runs inside the transaction that took the seq."""
+    read_at = message.seq
     message.seq = seq
     message.html = "" if message.deleted else render_message(message)
-    message.save(update_fields=["seq", "html", "text", "edited", "deleted"])
+    if not store_change(message, read_at, fields):
+        return False
     if client_id or kind == ChangeKind.DELETE:
         MessageChange.objects.create(
             room_id=message.room_id,
-            seq=message.seq,
+            seq=seq,
             message=message,
             kind=kind,
             actor=actor,
             client_id=client_id,
         )
-    if message.has_replies and kind != ChangeKind.REACT:  # a reaction is not quoted
+    if message.replied and kind != ChangeKind.REACT:  # a reaction is not quoted
         _rerender_replies(message)
+    return True
 
 
 def _rerender_replies(message: Message) -> None:
@@ -127,22 +142,28 @@ def _rerender_replies(message: Message) -> None:
             Message.objects.filter(pk=reply.pk).update(html=render_message(reply))
 
 
-def _changing(
-    run: Any, room: Room, actor: AbstractBaseUser, client_id: str, kind: str, number: int
-) -> Changed:
+def changing(change: Change, message: Message, actor: Any, client_id: str, kind: str) -> Changed:
     """Run a change in one transaction that first takes the room's next seq: that locks
-    the room (its row on PostgreSQL, the database on SQLite), so the message is read
-    after every earlier change committed and no two changes of a room interleave. A
-    refusal or a change that changes nothing rolls the seq back. A client_id that raced
-    in on another socket is caught by the change log's unique key."""
+    the room (its row on PostgreSQL, the database on SQLite) until it commits, so no two
+    changes of a room interleave. If the message changed since it was read, it is read
+    again, now under the lock. A refusal or a change that changes nothing rolls the seq
+    back. A client_id that raced in on another socket is caught by the log's unique key."""
     try:
         with transaction.atomic():
-            changed = run(take_next_seq(room.pk))
+            seq = take_next_seq(message.room_id)
+            changed = change(message, seq)
+            if changed is None:
+                found = read_target(message.room_id, message.number, None, "")
+                if found is None or found.message.deleted is not None:  # deleted meanwhile
+                    raise ChatError(MESSAGE_INVALID, message.room_id)
+                changed = change(found.message, seq)
+                if changed is None:  # cannot be: nothing else changes it under the lock
+                    raise RuntimeError(f"{message} changed under its room's lock")
             if changed.event is None:
                 transaction.set_rollback(True)  # nothing changed: the seq is not taken
             return changed
     except IntegrityError:
-        retried = _previous(room, actor, client_id, kind, number)
+        retried = previous_change(message.room_id, actor, client_id, kind, message.number)
         if retried is None:
             raise
         return retried
@@ -150,85 +171,56 @@ def _changing(
 
 def edit_message(user_id: int, room_id: int, number: int, text: str, client_id: str) -> Changed:
     """The author changes the text of a message of theirs (within CHAT_EDIT_WINDOW_SECONDS)."""
-    user = active_user(user_id)
-    room = get_room_for(user, room_id)
-    if (done := _previous(room, user, client_id, ChangeKind.EDIT, number)) is not None:
-        return done
+    found = target_of(user_id, room_id, number, client_id, ChangeKind.EDIT)
+    if isinstance(found, Changed):
+        return found  # a retry is answered, never refused for the rate
+    user, message = found
     text = clean_text(text)
     check_rate_limit(user_id)
+    edited = timezone.now()
 
-    def run(seq: int) -> Changed:
-        message = _live_message(room, number)
+    def change(message: Message, seq: int) -> Changed | None:
         if message.author_id != user.pk:
-            raise ChatError(PERMISSION_DENIED, room.pk)
+            raise ChatError(PERMISSION_DENIED, room_id)
         window = settings.CHAT_EDIT_WINDOW_SECONDS
-        if window > 0 and timezone.now() - message.created > timedelta(seconds=window):
-            raise ChatError(PERMISSION_DENIED, room.pk)
-        message.text = text
-        message.edited = timezone.now()
-        _load_reactions(message, known_empty=not message.has_reactions)
-        _record(message, seq, ChangeKind.EDIT, user, client_id)
-        return Changed(message.seq, message_event(message))
+        if window > 0 and edited - message.created > timedelta(seconds=window):
+            raise ChatError(PERMISSION_DENIED, room_id)
+        message.text, message.edited = text, edited
+        if not record_change(message, seq, ChangeKind.EDIT, user, client_id, "text", "edited"):
+            return None
+        return Changed(seq, message_event(message))
 
-    return _changing(run, room, user, client_id, ChangeKind.EDIT, number)
+    return changing(change, message, user, client_id, ChangeKind.EDIT)
 
 
 def delete_message(
-    actor: AbstractBaseUser, room: Room, number: int, client_id: str = ""
+    actor_id: int, room_id: int, number: int, client_id: str = "", *, rate_limited: bool = False
 ) -> Changed:
     """The author, or a moderator, deletes a message: it becomes a tombstone (text, HTML and
-    reactions wiped at once). Shared by the socket and the admin."""
-    if (done := _previous(room, actor, client_id, ChangeKind.DELETE, number)) is not None:
-        return done
+    reactions wiped at once). Shared by the socket (`rate_limited`) and the admin."""
+    found = target_of(actor_id, room_id, number, client_id, ChangeKind.DELETE)
+    if isinstance(found, Changed):
+        return found
+    actor, message = found
+    if rate_limited:
+        check_rate_limit(actor_id)
+    deleted = timezone.now()
 
-    def run(seq: int) -> Changed:
-        message = _live_message(room, number)
+    def change(message: Message, seq: int) -> Changed | None:
         if message.author_id != actor.pk and not is_moderator(actor):
-            raise ChatError(PERMISSION_DENIED, room.pk)
-        message.text = ""
-        message.deleted = timezone.now()
-        if message.has_reactions:
-            message.reactions.all().delete()
-        _record(message, seq, ChangeKind.DELETE, actor, client_id)
-        return Changed(message.seq, message_event(message))
+            raise ChatError(PERMISSION_DENIED, room_id)
+        message.text, message.deleted, message.reaction_summary = "", deleted, []
+        fields = ("text", "deleted", "reaction_summary")
+        if not record_change(message, seq, ChangeKind.DELETE, actor, client_id, *fields):
+            return None
+        message.reactions.all().delete()  # every row, even one the summary missed
+        return Changed(seq, message_event(message))
 
-    return _changing(run, room, actor, client_id, ChangeKind.DELETE, number)
+    return changing(change, message, actor, client_id, ChangeKind.DELETE)
 
 
 def delete_on_socket(user_id: int, room_id: int, number: int, client_id: str) -> Changed:
-    user = active_user(user_id)
-    room = get_room_for(user, room_id)
-    if (done := _previous(room, user, client_id, ChangeKind.DELETE, number)) is not None:
-        return done  # a retry is answered, never refused for the rate
-    check_rate_limit(user_id)
-    return delete_message(user, room, number, client_id)
-
-
-def react(user_id: int, room_id: int, number: int, emoji: Any, on: Any, client_id: str) -> Changed:
-    """Add (`on`) or remove the user's reaction `emoji` to a message. Asking for the state
-    the reaction is already in changes nothing (acknowledged with the message's seq)."""
-    if not is_one_emoji(emoji) or not isinstance(on, bool):
-        raise ChatError(BAD_REQUEST, room_id)
-    user = active_user(user_id)
-    room = get_room_for(user, room_id)
-    if (done := _previous(room, user, client_id, ChangeKind.REACT, number)) is not None:
-        return done
-    check_rate_limit(user_id)
-
-    def run(seq: int) -> Changed:
-        mine = Reaction.objects.filter(message=OuterRef("pk"), user=user, emoji=emoji)
-        message = _live_message(room, number, given=Exists(mine))
-        if on == message.given:
-            return Changed(message.seq, None)
-        if on:
-            Reaction.objects.create(message=message, user=user, emoji=emoji)
-        else:
-            Reaction.objects.filter(message=message, user=user, emoji=emoji).delete()
-        _load_reactions(message)
-        _record(message, seq, ChangeKind.REACT, user, client_id)
-        return Changed(message.seq, message_event(message))
-
-    return _changing(run, room, user, client_id, ChangeKind.REACT, number)
+    return delete_message(user_id, room_id, number, client_id, rate_limited=True)
 
 
 def delete_and_broadcast(actor: AbstractBaseUser, message: Message) -> bool:
@@ -239,7 +231,7 @@ def delete_and_broadcast(actor: AbstractBaseUser, message: Message) -> bool:
     from .events import room_broadcast, room_group
 
     try:
-        changed = delete_message(actor, message.room, message.number)
+        changed = delete_message(actor.pk, message.room_id, message.number)
     except ChatError:
         return False
     if changed.event is not None:

@@ -97,11 +97,12 @@ class ChatConsumer(ConversationCommands, InOrderDelivery, WebsocketConsumer):
         """Called after the permission check: accept; rooms are joined by command.
 
         A client that offers the `chat.v2` subprotocol gets the extended protocol
-        (batch frames, and the frames later extensions add); any other client gets
-        the multichat protocol it was written for: one JSON object per frame.
+        (batch frames, changes of messages it has); any other client gets the
+        multichat protocol it was written for: one JSON object per frame, each
+        message once.
         """
         offered = self.scope.get("subprotocols") or []
-        self.takes_batches = PROTOCOL_V2 in offered
+        self.takes_batches = self.takes_changes = PROTOCOL_V2 in offered
         await self.accept(subprotocol=PROTOCOL_V2 if self.takes_batches else None)
         if self.user.is_authenticated:
             per_loop(PresenceHeartbeat).add(self)
@@ -181,7 +182,7 @@ class ChatConsumer(ConversationCommands, InOrderDelivery, WebsocketConsumer):
         await self.send_json(join_reply(room_id, joined.title, joined.last_seq))
         if joined.resync:
             await self.send_json(resync_reply(room_id))
-        if await self.replay(room_id, joined) is None:
+        if await self.replay(room_id, joined, since) is None:
             return  # closed: the client did not take the replay
         # The history showed the room at last_seq: every change up to it is in it (or
         # superseded by a later one, which comes live with a higher seq).
@@ -191,13 +192,14 @@ class ChatConsumer(ConversationCommands, InOrderDelivery, WebsocketConsumer):
         else:
             await self.send_json(await current_presence_event(room_id))
 
-    async def replay(self, room_id: int, joined: Joined) -> int | None:
+    async def replay(self, room_id: int, joined: Joined, since: int | None) -> int | None:
         """Send the join's history a page at a time, as fast as the client takes it;
         the last seq sent (0 for none), or None if the socket was closed for not
         taking it."""
         page, last = joined.history, 0
         while page:
-            if not await self.send_paced(encode(event) for event in page):
+            frames = (encode(event) for event in page if self.shows(event, since))
+            if not await self.send_paced(frames):
                 return None  # closed, and out of every group
             last = page[-1]["seq"]
             if last >= joined.until:

@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .changes import Changed, delete_on_socket, edit_message, react
+from .changes import Changed, delete_on_socket, edit_message
 from .client_frames import client_id_field, int_field
 from .errors import BAD_REQUEST, ChatError
+from .reactions import react
 
 
 def outcome(changed: Changed) -> tuple[int, dict[str, Any] | None]:

@@ -18,7 +18,7 @@ from django.conf import settings
 from chatapp.websocket import CLOSE_TOO_SLOW
 
 from .events import ROOM_EVENT, encode, room_group
-from .history import missed_messages
+from .history import missed_messages, new_messages
 from .models import MAX_ID
 
 logger = logging.getLogger(__name__)
@@ -29,6 +29,7 @@ class Live(Enum):
 
     SKIP = "not joined, or already sent"
     SEND = "its frame"
+    ADVANCE = "its seq, not its frame: a change, to a client that cannot apply it"
     GAP = "the seqs before it from the record first"
 
 
@@ -40,6 +41,11 @@ class InOrderDelivery:
     joined: dict[int, int]
     auth_user_id: int | None
     channel_name: str
+    # Whether the client applies changes of a message it has (edits, reactions,
+    # deletions: chat.v2). The multichat document's front end has no message ids to
+    # replace one by: it gets each message once, as it is when it gets it, and the
+    # room as it is now on its next join.
+    takes_changes: bool = True
 
     async def chat_event(self, event: dict[str, Any]) -> None:
         """Called for each room broadcast: forward it once, in seq order, if still joined."""
@@ -53,7 +59,8 @@ class InOrderDelivery:
             return
         if seq is not None:
             self.joined[room_id] = seq
-        await self.send_frame(event["text"])
+        if step is not Live.ADVANCE:
+            await self.send_frame(event["text"])
 
     def frames_of(self, events: list[dict[str, Any]]) -> list[str] | None:
         """Room broadcasts that arrived together go out as one frame: the frames of
@@ -67,10 +74,11 @@ class InOrderDelivery:
             step = self.live_step(event, sent)
             if step is Live.GAP:
                 return None
-            if step is Live.SEND:
+            if step in (Live.SEND, Live.ADVANCE):
                 if event.get("seq") is not None:
                     sent[event["room"]] = event["seq"]
-                frames.append(event["text"])
+                if step is Live.SEND:
+                    frames.append(event["text"])
         self.joined.update(sent)
         return frames
 
@@ -86,7 +94,9 @@ class InOrderDelivery:
         last = sent.get(room_id, self.joined[room_id])
         if seq <= last:
             return Live.SKIP  # history and live overlap
-        return Live.SEND if seq == last + 1 else Live.GAP
+        if seq != last + 1:
+            return Live.GAP
+        return Live.ADVANCE if event.get("change") and not self.takes_changes else Live.SEND
 
     async def hub_recovered(self, event: dict[str, Any]) -> None:
         """Called when this process's subscription to a room came back (e.g. Redis
@@ -96,10 +106,12 @@ class InOrderDelivery:
                 await self.catch_up(room_id, last, MAX_ID)
 
     async def catch_up(self, room_id: int, after: int, before: int) -> bool:
-        """Send the stored messages with after < seq < before; if there are more than
-        CHAT_GAP_FILL_LIMIT, close with 4008 instead (the client resumes with since)."""
+        """Send the stored messages with after < seq < before (to a client that takes no
+        changes: those created in between, by number, as they are now); if there are
+        more than CHAT_GAP_FILL_LIMIT, close with 4008 instead (the client resumes)."""
         limit = settings.CHAT_GAP_FILL_LIMIT
-        missed = await database_sync_to_async(missed_messages)(room_id, after, before, limit + 1)
+        read = missed_messages if self.takes_changes else new_messages
+        missed = await database_sync_to_async(read)(room_id, after, before, limit + 1)
         if len(missed) > limit:
             logger.warning("socket %s is too far behind in room %s", self.channel_name, room_id)
             await self.close(code=CLOSE_TOO_SLOW)
@@ -107,5 +119,18 @@ class InOrderDelivery:
             return False
         for message in missed:
             await self.send_frame(encode(message))
-            self.joined[room_id] = message["seq"]
+            if self.takes_changes:
+                self.joined[room_id] = message["seq"]
+        if not self.takes_changes:
+            # Read by number: every message created before `before` has been sent now.
+            newest = missed[-1]["id"] if missed else after
+            self.joined[room_id] = max(after, newest if before == MAX_ID else before - 1)
         return True
+
+    def shows(self, event: dict[str, Any], since: int | None) -> bool:
+        """Whether a message event read from the record goes to this client, which had
+        the room up to seq `since`: always, unless the client takes no changes (then
+        only messages it has not had, never a deletion)."""
+        if self.takes_changes:
+            return True
+        return not event.get("deleted") and (since is None or event["id"] > since)

@@ -28,25 +28,8 @@ def room_group(room_id: int) -> str:
 # Room events: what every socket in a room gets --------------------------------------
 
 
-# How much of a parent message a reply quotes, and how many reacting users are named.
+# How much of a parent message a reply quotes.
 EXCERPT_LENGTH = 100
-REACTION_NAMES = 20
-
-
-def reactions_of(message: Message) -> list[dict[str, Any]]:
-    """The message's reactions by emoji, in the order each emoji was first given: the
-    count, and the first REACTION_NAMES users' names."""
-    by_emoji: dict[str, dict[str, Any]] = {}
-    prefetched = "reactions" in getattr(message, "_prefetched_objects_cache", {})
-    reactions = message.reactions.all() if prefetched else message.reactions.select_related("user")
-    for reaction in reactions:  # in the order they were given
-        entry = by_emoji.setdefault(
-            reaction.emoji, {"emoji": reaction.emoji, "count": 0, "users": []}
-        )
-        entry["count"] += 1
-        if len(entry["users"]) < REACTION_NAMES:
-            entry["users"].append(reaction.user.get_username())
-    return list(by_emoji.values())
 
 
 def reply_of(message: Message) -> dict[str, Any] | None:
@@ -77,7 +60,7 @@ def render_message(message: Message) -> str:
             "created": message.created,
             "edited": message.edited,
             "reply": reply_of(message),
-            "reactions": reactions_of(message) if message.pk else [],
+            "reactions": message.reaction_summary,
         },
     )
 
@@ -100,7 +83,7 @@ def message_event(message: Message) -> dict[str, Any]:
         "msg_type": message.msg_type,
         "created": message.created.isoformat(),
         "edited": message.edited.isoformat() if message.edited else None,
-        "reactions": reactions_of(message),
+        "reactions": message.reaction_summary,
         "reply_to": reply_of(message),
         "html": message.html,
     }
@@ -175,13 +158,17 @@ def encode(event: dict[str, Any]) -> str:
 
 def room_broadcast(event: dict[str, Any]) -> dict[str, Any]:
     """The layer event that carries a message or notice to a room's sockets, encoded
-    once; its seq (None for notices) lets each socket deliver in order."""
-    return {
+    once; its seq (None for notices) lets each socket deliver in order, and `change`
+    marks an edit, a reaction change or a deletion (rooms.delivery.Live.ADVANCE)."""
+    carried = {
         "type": ROOM_EVENT,
         "room": event["room"],
         "seq": event.get("seq"),
         "text": encode(event),
     }
+    if event.get("id") is not None and event["id"] != event.get("seq"):
+        carried["change"] = True  # of a message sent before: not for every client
+    return carried
 
 
 def live_broadcast(

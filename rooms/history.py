@@ -13,13 +13,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.services import active_user
 
 from .access import check_join_rate, get_room_for
 from .events import message_event
-from .models import Message, Reaction, Room
+from .models import Message, Room
 
 HOLD_ROOM_SQL = f"SELECT last_seq FROM {Room._meta.db_table} WHERE id = %s FOR SHARE"  # noqa: S608 (the model's own table name)
 
@@ -40,9 +40,7 @@ class Joined:
 
 def with_relations(messages: QuerySet[Message]) -> QuerySet[Message]:
     """What an event of each message needs, in a fixed number of queries."""
-    return messages.select_related("author", "reply_to__author").prefetch_related(
-        Prefetch("reactions", queryset=Reaction.objects.select_related("user"))
-    )
+    return messages.select_related("author", "reply_to__author")
 
 
 def join_room(user_id: int, room_id: int, since: int | None) -> Joined:
@@ -121,6 +119,20 @@ def missed_messages(
         Message.objects.filter(room_id=room_id, seq__gt=after, seq__lt=before)
     ).order_by("seq")[:limit]
     return [message_event(m) for m in missed]
+
+
+def new_messages(
+    room_id: int, after: int, before: int, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """The messages created with after < seq < before that are not deleted, in order, as
+    they are now: a gap in live delivery to a client that takes no changes (one edited
+    since has a later seq, but is still new to it)."""
+    created = with_relations(
+        Message.objects.filter(
+            room_id=room_id, number__gt=after, number__lt=before, deleted__isnull=True
+        )
+    ).order_by("number")[:limit]
+    return [message_event(m) for m in created]
 
 
 def recent_messages(room: Room, limit: int | None = None) -> list[Message]:

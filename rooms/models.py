@@ -106,6 +106,12 @@ class Message(models.Model):
     # The message as every page shows it (rooms/message.html), rendered once per change;
     # empty until first rendered (rooms.rendering) and for tombstones.
     html = models.TextField(blank=True, default="", editable=False)
+    # Kept with every change so that no change, join or replay reads the reactions or
+    # the replies again. The reactions as events show them (rooms.reactions; the
+    # Reaction rows are the record of who gave what), and whether anything ever
+    # replied to it (an edit or deletion then re-renders the replies' quotes).
+    reaction_summary = models.JSONField(default=list, blank=True, editable=False)
+    replied = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["room", "number"]

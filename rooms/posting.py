@@ -33,7 +33,7 @@ from .errors import (
     ChatError,
 )
 from .events import message_event, render_message, room_broadcast, room_group
-from .models import Message, MessageType, Reaction, Room
+from .models import Message, MessageType, Room
 
 logger = logging.getLogger(__name__)
 
@@ -161,8 +161,9 @@ def post_message(
             )
             message.html = render_message(message)
             message.save()
-        # A new message has no reactions: its event needs no query for them.
-        message._prefetched_objects_cache = {"reactions": Reaction.objects.none()}
+            if parent is not None and not parent.replied:
+                # Its edits and its deletion now re-render the replies' quotes.
+                Message.objects.filter(pk=parent.pk).update(replied=True)
     except IntegrityError:
         # The same client_id raced in on another socket: that one was stored.
         if client_id and author is not None:

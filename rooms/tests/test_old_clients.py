@@ -11,7 +11,10 @@ import json
 import pytest
 from asgiref.sync import sync_to_async
 
-from rooms.posting import send_room_message
+from chatapp.websocket import group_send
+from rooms.changes import edit_message
+from rooms.events import message_event, room_broadcast, room_group
+from rooms.posting import post_message, send_room_message
 
 from .conftest import STREAM, drain
 
@@ -94,3 +97,67 @@ async def raw_frames(socket, messages: int) -> list[dict]:
         frames.append(frame)
         seen += len([f for f in frame.get("batch", [frame]) if "id" in f])
     return frames
+
+
+async def test_an_old_client_gets_each_message_once_and_never_a_change(connect, room, alice, bob):
+    """Edits, reactions and deletions have no frame in the multichat protocol (a message
+    there has no id to be replaced by): an old client sees each message once, and a
+    later message still reaches it at once (its seq is passed, not a gap)."""
+    mine = await connect(STREAM, alice)
+    await mine.send_json_to({"command": "join", "room": room.pk})
+    theirs = await old_client(connect, bob)
+    await theirs.send_json_to({"command": "join", "room": room.pk})
+    await drain(theirs)
+    for frame in (
+        {"command": "send", "room": room.pk, "message": "first"},
+        {"command": "edit", "room": room.pk, "id": 1, "message": "first, edited"},
+        {"command": "react", "room": room.pk, "id": 1, "emoji": "👍", "on": True},
+        {"command": "delete", "room": room.pk, "id": 1},
+        {"command": "send", "room": room.pk, "message": "second"},
+    ):
+        await mine.send_json_to(frame)
+        assert any("ack" in f for f in await drain(mine))
+    messages = [f for f in await drain(theirs) if "id" in f or "deleted" in f]
+    assert [(f["id"], f["seq"], f["message"]) for f in messages] == [
+        (1, 1, "first"),
+        (5, 5, "second"),
+    ]
+
+
+async def test_an_old_client_resuming_gets_only_the_messages_it_has_not_had(connect, room, alice):
+    mine = await connect(STREAM, alice)
+    await mine.send_json_to({"command": "join", "room": room.pk})
+    for frame in (
+        {"command": "send", "room": room.pk, "message": "had"},
+        {"command": "send", "room": room.pk, "message": "missed"},
+        {"command": "edit", "room": room.pk, "id": 1, "message": "had, edited"},
+        {"command": "send", "room": room.pk, "message": "gone"},
+        {"command": "delete", "room": room.pk, "id": 4},
+    ):
+        await mine.send_json_to(frame)
+        await drain(mine)
+    socket = await old_client(connect, alice)
+    await socket.send_json_to({"command": "join", "room": room.pk, "since": 1})
+    frames = await drain(socket)
+    assert frames[0] == {"join": room.pk, "title": room.title, "seq": 5}
+    assert [(f["id"], f["message"]) for f in frames if "id" in f] == [(2, "missed")]
+
+
+async def test_an_old_clients_gap_fill_brings_a_message_edited_after_the_gap(connect, room, alice):
+    """Message 1 is stored, message 2 too, then message 1 is edited (seq 3), and only
+    message 2's broadcast reaches the socket: the gap before it holds message 1, though
+    its seq is now 3. A client that takes no changes must still get it."""
+    socket = await old_client(connect, alice)
+    await socket.send_json_to({"command": "join", "room": room.pk})
+    await drain(socket)
+
+    @sync_to_async
+    def store_quietly_then_broadcast_the_second():
+        first = post_message(room=room, author=alice, text="helo").message
+        second = post_message(room=room, author=alice, text="second").message
+        edit_message(alice.pk, room.pk, first.number, "hello", "")
+        group_send(room_group(room.pk), room_broadcast(message_event(second)))
+
+    await store_quietly_then_broadcast_the_second()
+    messages = [f for f in await drain(socket) if "id" in f]
+    assert [(f["id"], f["message"]) for f in messages] == [(1, "hello"), (2, "second")]

@@ -37,6 +37,7 @@ from rooms.events import room_broadcast, room_group
 from rooms.models import Message, Room
 from rooms.posting import send_room_message
 from rooms.presence import reset_local_presence
+from rooms.reactions import summary_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,6 +48,11 @@ def edit_and_broadcast(message, room: int) -> None:
     """An edit by its author from another device: stored and broadcast, as a socket does."""
     changed = edit_message(message.author_id, room, message.number, "edited while away", "")
     group_send(room_group(room), room_broadcast(changed.event))
+
+
+def shown(reactions: list[dict]) -> tuple:
+    """Reactions as a comparable value: emoji, count and names, in order."""
+    return tuple((r["emoji"], r["count"], tuple(r["users"])) for r in reactions)
 
 
 def pick_room(socket, choice: int) -> int:
@@ -78,7 +84,10 @@ class Socket:
         ]
 
         async def make():  # the communicator starts the app on the running loop
-            return ClientCommunicator(application, STREAM, headers=headers)
+            # As the site's pages: chat.v2, which takes changes of messages it has.
+            return ClientCommunicator(
+                application, STREAM, headers=headers, subprotocols=["chat.v2"]
+            )
 
         self.communicator = self.run(make())
 
@@ -106,7 +115,7 @@ class Socket:
                 held = self.view.setdefault(room, {})
                 if frame["id"] not in held or held[frame["id"]][0] < frame["seq"]:
                     text = None if frame.get("deleted") else frame["message"]
-                    held[frame["id"]] = (frame["seq"], text)
+                    held[frame["id"]] = (frame["seq"], text, shown(frame.get("reactions", [])))
         elif "presence" in frame or "typing" in frame:
             room = frame.get("presence", frame.get("typing"))
             assert room in allowed and room in self.joined
@@ -121,9 +130,12 @@ class Socket:
                 self.closed = True
                 return output
             frame = json.loads(output["text"])
-            self.check(frame)
-            if until is not None and until(frame):
-                return frame
+            items = frame["batch"] if "batch" in frame else [frame]
+            for item in items:  # every item checked, also after the one looked for
+                self.check(item)
+            found = [item for item in items if until is not None and until(item)]
+            if found:
+                return found[0]
 
     def request(self, frame: dict, until) -> dict:
         async def go():
@@ -372,9 +384,11 @@ def test_protocol_state_machine(make_user, make_room, settings):
                 self.shut_down()
 
         def check_final_resume(self):
+            # Reactions as the Reaction rows have them: the summary every event carries
+            # must never drift from the record of who gave what.
             current = {
                 room: {
-                    m.number: (m.seq, None if m.deleted else m.text)
+                    m.number: (m.seq, None if m.deleted else m.text, shown(summary_of(m)))
                     for m in Message.objects.filter(room_id=room)
                 }
                 for room in room_ids
