@@ -1,6 +1,7 @@
-"""A message's actions (static/js/chat/actions.js): react from a picker, reply, and edit or
-delete your own (moderators: anyone's), by mouse and by keyboard, seen live on the other
-user's page; and changes made offline, sent after the reconnect."""
+"""A message's actions (static/js/chat/actions.js and the modules beside it): react from a
+picker, reply, and edit or delete your own (moderators: anyone's), by mouse and by keyboard,
+seen live on the other user's page; each message one Tab stop, its bar clear of its author
+and time; and changes made offline, sent after the reconnect."""
 
 import re
 
@@ -246,6 +247,53 @@ def test_a_moderator_sees_delete_on_others_messages_and_a_member_does_not(
     seen_by_moderator.get_by_role("button", name="Delete", exact=True).click()
     for room in (author_room, member_room, moderator_room):
         expect(stored(room, "spam spam spam")).to_have_count(0)
+
+
+def test_the_keyboard_goes_from_message_to_message_and_into_a_focused_ones_actions(
+    new_page, make_user, rooms
+):
+    page = new_page(make_user())
+    page.goto("/")
+    room = open_room(page, "General")
+    for text in ("one", "two", "three"):
+        say(room, text)
+    one, two, three = (stored(room, text) for text in ("one", "two", "three"))
+    expect(three).to_be_visible()
+
+    # Back from the composer: each message is one stop, none of its buttons is.
+    room.get_by_label("Message", exact=True).focus()
+    for message in (three, two, one):
+        page.keyboard.press("Shift+Tab")
+        expect(message).to_be_focused()
+    expect(two.get_by_role("button", name="React", exact=True)).to_have_attribute("tabindex", "-1")
+
+    # From a focused message, Tab goes through its actions, then on to the next message.
+    for name in ("React", "Reply", "Edit message", "Delete message"):
+        page.keyboard.press("Tab")
+        expect(one.get_by_role("button", name=name, exact=True)).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(two).to_be_focused()
+    page.keyboard.press("Shift+Tab")  # the message left behind is one stop again
+    expect(one).to_be_focused()
+
+
+def test_on_a_phone_the_action_bar_leaves_the_author_and_time_uncovered(new_page, make_user, rooms):
+    page = new_page(make_user(), viewport={"width": 360, "height": 740})
+    page.goto("/")
+    room = open_room(page, "General")
+    say(room, "first")  # the conversation's first message: its bar must not be cut off
+    say(room, "second")
+    for text in ("first", "second"):
+        message = stored(room, text)
+        message.focus()
+        bar = message.locator(".msg-actions")
+        expect(bar).to_have_css("opacity", "1")
+        shown, meta = bar.bounding_box(), message.locator(".msg-meta").bounding_box()
+        assert shown["y"] + shown["height"] <= meta["y"] or meta["y"] + meta["height"] <= shown["y"]
+        conversation = room.locator(".messages").bounding_box()
+        assert conversation["y"] <= shown["y"]
+        assert shown["x"] >= conversation["x"]
+        assert shown["x"] + shown["width"] <= conversation["x"] + conversation["width"]
 
 
 def test_an_edit_made_offline_is_sent_after_reconnecting(new_page, make_user, rooms):

@@ -3,10 +3,10 @@
 // again after a reconnect, retried by itself after an outage, and given back to the
 // composer when the server refuses it for good. Changes of stored messages (edits,
 // deletions, reactions) go the same way: queued in order with the sends, shown on their
-// message while they wait (actions.js markChanges), and dropped, with the reason in the
+// message while they wait (pending.js markChanges), and dropped, with the reason in the
 // composer's error line, when the server refuses them for good.
 import { socketState } from "../../websocket/websocket.js";
-import { cancelReply } from "./actions.js";
+import { cancelReply } from "./reply.js";
 import { errorText, isFinalRefusal, retriesLater } from "./errors.js";
 import { refreshMessage, showComposerError } from "./panes.js";
 import { command, maxLength, outbox, panes, saveState, socketUrl } from "./state.js";

@@ -3,7 +3,8 @@
 // unread count, members, typing line and composer error. What the panes' buttons and
 // composer do beyond showing (leaving, sending, changing a message) is handed in by the
 // caller. The controls each message gets (react, reply, edit, delete) are actions.js's.
-import { addActions, carryOver, forget, markChanges, wireActions } from "./actions.js";
+import { addActions, carryOver, forget, wireActions } from "./actions.js";
+import { markChanges } from "./pending.js";
 import { MESSAGE_TYPE, command, lobby, me, panes, wanted } from "./state.js";
 
 const roomsOpen = document.getElementById("rooms-open");

@@ -1,0 +1,28 @@
+// Replying: the reply bar over the composer names the message the next send answers (its
+// author and the start of its text), until it is sent or cancelled (× or Escape).
+import { numberOf } from "./controls.js";
+import { rawText } from "./editor.js";
+
+const EXCERPT_CHARS = 100;
+
+export function startReply(pane, msg) {
+  const id = numberOf(msg);
+  const author = msg.dataset.author || "Server";
+  const text = rawText(pane, msg).replace(/\s+/g, " ").trim();
+  const excerpt = text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS)}…` : text;
+  pane.replyTo = { id, author, excerpt };
+  const bar = pane.el.querySelector(".reply-bar");
+  bar.querySelector(".reply-bar-author").textContent = author;
+  bar.querySelector(".reply-bar-excerpt").textContent = excerpt;
+  bar.hidden = false;
+  const composer = pane.el.querySelector(".composer textarea");
+  composer.setAttribute("aria-describedby", bar.querySelector(".reply-bar-text").id);
+  composer.focus();
+}
+
+export function cancelReply(pane) {
+  pane.replyTo = null;
+  const bar = pane.el.querySelector(".reply-bar");
+  if (bar) bar.hidden = true;
+  pane.el.querySelector(".composer textarea")?.removeAttribute("aria-describedby");
+}
