@@ -14,13 +14,14 @@ from accounts.services import active_user
 from chatapp.ratelimit import within_rate
 
 from .errors import RATE_LIMITED, ROOM_ACCESS_DENIED, ROOM_INVALID, USER_HAS_TO_LOGIN, ChatError
-from .models import Room
+from .models import Membership, Room, RoomKind
 
 User = AbstractBaseUser | AnonymousUser
 
 
 def get_room_for(user: User, room_id: int) -> Room:
-    """The room, if `user` may be in it. A staff-only room is denied, never described."""
+    """The room, if `user` may be in it. A staff-only room is denied, never described;
+    a private or direct room the user is not in is answered as one that does not exist."""
     if not user.is_authenticated:
         raise ChatError(USER_HAS_TO_LOGIN)
     try:
@@ -28,8 +29,22 @@ def get_room_for(user: User, room_id: int) -> Room:
     except Room.DoesNotExist:
         raise ChatError(ROOM_INVALID, room_id) from None
     if not room.is_visible_to(user):
-        raise ChatError(ROOM_ACCESS_DENIED, room_id)
+        raise ChatError(refusal_for(room.kind), room_id)
     return room
+
+
+def refusal_for(kind: str) -> str:
+    """What a user who may not see a room of this kind is told."""
+    return ROOM_ACCESS_DENIED if kind == RoomKind.PUBLIC else ROOM_INVALID
+
+
+def become_member(user_id: int, room: Room) -> None:
+    """Opening a public room makes the user a member (once; closing the pane does not
+    end it, leaving the room does). Private and direct rooms are joined by invitation."""
+    if room.kind == RoomKind.PUBLIC:
+        Membership.objects.bulk_create(
+            [Membership(room=room, user_id=user_id)], ignore_conflicts=True
+        )
 
 
 def visible_room_ids(user_id: int, room_ids: list[int]) -> set[int]:

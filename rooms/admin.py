@@ -1,14 +1,25 @@
 from django.contrib import admin, messages
 
 from .changes import delete_and_broadcast
-from .models import ChangeKind, Message, ModerationLogEntry, Room
+from .models import ChangeKind, Membership, Message, ModerationLogEntry, Room
+
+
+class MembershipInline(admin.TabularInline):
+    """Who is in the room: add members of a private room here, make owners."""
+
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+    fields = ["user", "role", "muted", "read_seq", "joined"]
+    readonly_fields = ["read_seq", "joined"]
 
 
 @admin.register(Room)
 class RoomAdmin(admin.ModelAdmin):
-    list_display = ["id", "title", "staff_only", "created"]
+    list_display = ["id", "title", "kind", "staff_only", "created"]
     list_display_links = ["id", "title"]
-    list_filter = ["staff_only"]
+    list_filter = ["kind", "staff_only"]
+    inlines = [MembershipInline]
     search_fields = ["title", "description"]
     prepopulated_fields = {"slug": ["title"]}
 

@@ -1,14 +1,15 @@
 """The two statements every change (edit, deletion, reaction) runs, written out once.
 
-The read: a message with its room's access flag, its author's name and the parent it
-quotes, the acting user (still active? staff?) and the change its client_id already
-made, if any: everything a change decides on, in one round trip. The write: the
-changed fields, the new seq and HTML, only if the message is still as it was read
-(its seq, its replies, a reply's parent). Composed by the ORM on every call, these
-cost more Python than a whole send (python -m bench.changes); as SQL built once per
-process from the models' own table and column names, each is one round trip. Rows
-come back as model instances (Model.from_db), so rendering and events use them like
-any other.
+The read: a message with its room's access (staff flag, kind, membership), its
+author's name and the parent it quotes, the acting user (still active? staff?) and the
+change its client_id already made, if any: everything a change decides on, in one
+round trip. The write: the changed fields, the new seq and HTML, only if the message
+is still as it was read (its seq, its replies, a reply's parent).
+
+Composed by the ORM on every call, these cost more Python than a whole send (python -m
+bench.changes); as SQL built once per process from the models' own table and column
+names, each is one round trip. Rows come back as model instances (Model.from_db), so
+rendering and events use them like any other.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 
-from .models import Message, MessageChange, Room
+from .models import Membership, Message, MessageChange, Room
 
 # The parent's columns a quote needs (rooms.events.reply_of), and the acting user's.
 PARENT_FIELDS = ("id", "number", "seq", "text", "deleted", "author_id")
@@ -34,6 +35,8 @@ class Target:
 
     message: Message  # deleted or not
     staff_only: bool  # its room's
+    kind: str  # its room's
+    is_member: bool  # whether the acting user is a member of its room
     actor: Any  # the acting user if active, else AnonymousUser
     done: tuple[int, str, int] | None  # the change its client_id made: seq, kind, message id
 
@@ -49,14 +52,17 @@ def target_sql() -> tuple[str, list[Any]]:
     columns = [f"m.{qn(f.column)}" for f in fields]
     parent = [f"p.{qn(Message._meta.get_field(name).column)}" for name in PARENT_FIELDS]
     actor = [f"u.{qn(user.get_field(name).column)}" for name in ACTOR_FIELDS]
-    message_table, room_table, user_table, change_table = (
+    message_table, room_table, user_table, change_table, membership_table = (
         qn(Message._meta.db_table),
         qn(Room._meta.db_table),
         qn(user.db_table),
         qn(MessageChange._meta.db_table),
+        qn(Membership._meta.db_table),
     )
     sql = (
-        f"SELECT {', '.join(columns)}, r.{qn('staff_only')}, a.{qn(username)},"  # noqa: S608 (names from the models)
+        f"SELECT {', '.join(columns)}, r.{qn('staff_only')}, r.{qn('kind')},"  # noqa: S608 (names from the models)
+        f" EXISTS (SELECT 1 FROM {membership_table} s WHERE s.{qn('room_id')} = m.{qn('room_id')}"
+        f" AND s.{qn('user_id')} = %s), a.{qn(username)},"
         f" {', '.join(parent)}, pa.{qn(username)},"
         f" {', '.join(actor)}, u.{qn(username)},"
         f" c.{qn('seq')}, c.{qn('kind')}, cm.{qn('number')}"
@@ -81,13 +87,16 @@ def read_target(room_id: int, number: int, actor_id: int | None, client_id: str)
     names = [f.attname for f in fields]
     with connection.cursor() as cursor:
         # An empty client_id matches no logged change (only changes with one are logged).
-        cursor.execute(sql, [actor_id, True, actor_id, client_id or None, room_id, number])
+        cursor.execute(
+            sql, [actor_id, actor_id, True, actor_id, client_id or None, room_id, number]
+        )
         row = cursor.fetchone()
     if row is None:
         return None
     message = Message.from_db(connection.alias, names, converted(row[: len(names)]))
     rest = list(row[len(names) :])
-    staff_only, author_name, rest = bool(rest[0]), rest[1], rest[2:]
+    staff_only, kind, is_member = bool(rest[0]), rest[1], bool(rest[2])
+    author_name, rest = rest[3], rest[4:]
     if message.author_id is not None:
         message.author = user_named(message.author_id, author_name)
     width = len(PARENT_FIELDS)
@@ -107,7 +116,7 @@ def read_target(room_id: int, number: int, actor_id: int | None, client_id: str)
         values = dict(zip(ACTOR_FIELDS, flags, strict=True))
         actor = loaded(model, {**values, model.USERNAME_FIELD: actor_name})
     previous = (done[0], done[1], done[2]) if done[0] is not None else None
-    return Target(message, staff_only, actor, previous)
+    return Target(message, staff_only, kind, is_member, actor, previous)
 
 
 def user_named(pk: int, username: str) -> Any:

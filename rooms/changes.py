@@ -27,18 +27,17 @@ from django.utils import timezone
 
 from accounts.services import active_user
 
-from .access import get_room_for
+from .access import get_room_for, refusal_for
 from .change_sql import read_target, store_change
 from .errors import (
     BAD_REQUEST,
     MESSAGE_INVALID,
     PERMISSION_DENIED,
-    ROOM_ACCESS_DENIED,
     USER_HAS_TO_LOGIN,
     ChatError,
 )
 from .events import message_event, render_message
-from .models import ChangeKind, Message, MessageChange, sees_staff_rooms
+from .models import ChangeKind, Message, MessageChange, may_see_room, sees_staff_rooms
 from .posting import check_rate_limit, clean_text, take_next_seq
 
 logger = logging.getLogger(__name__)
@@ -80,12 +79,19 @@ def previous_change(
 
 
 def target_of(
-    actor_id: int | None, room_id: int, number: int, client_id: str, kind: str
+    actor_id: int | None,
+    room_id: int,
+    number: int,
+    client_id: str,
+    kind: str,
+    *,
+    in_admin: bool = False,
 ) -> tuple[Any, Message] | Changed:
     """The acting user and the message a change is about, or the answer to a retry (the
     change this client_id made). In one query (rooms/change_sql.py); the refusals in the
     order the socket has always given them: login, the room (a staff room's messages are
-    never described), a retry, then the message (MESSAGE_INVALID if gone or deleted)."""
+    never described), a retry, then the message (MESSAGE_INVALID if gone or deleted).
+    `in_admin`: the Django admin, whose staff moderate every room, members or not."""
     found = read_target(room_id, number, actor_id, client_id)
     if found is None:  # no such message: the room's refusal, or a retry's, comes first
         actor = active_user(actor_id)
@@ -96,8 +102,11 @@ def target_of(
     actor = found.actor
     if not actor.is_authenticated:
         raise ChatError(USER_HAS_TO_LOGIN, room_id)
-    if found.staff_only and not sees_staff_rooms(actor):
-        raise ChatError(ROOM_ACCESS_DENIED, room_id)
+    visible = may_see_room(
+        actor, staff_only=found.staff_only, kind=found.kind, is_member=found.is_member
+    )
+    if not visible and not in_admin:
+        raise ChatError(refusal_for(found.kind), room_id)
     if found.done is not None:
         seq, done_kind, done_number = found.done
         if done_kind != kind or done_number != number:
@@ -194,11 +203,17 @@ def edit_message(user_id: int, room_id: int, number: int, text: str, client_id: 
 
 
 def delete_message(
-    actor_id: int, room_id: int, number: int, client_id: str = "", *, rate_limited: bool = False
+    actor_id: int,
+    room_id: int,
+    number: int,
+    client_id: str = "",
+    *,
+    rate_limited: bool = False,
+    in_admin: bool = False,
 ) -> Changed:
     """The author, or a moderator, deletes a message: it becomes a tombstone (text, HTML and
     reactions wiped at once). Shared by the socket (`rate_limited`) and the admin."""
-    found = target_of(actor_id, room_id, number, client_id, ChangeKind.DELETE)
+    found = target_of(actor_id, room_id, number, client_id, ChangeKind.DELETE, in_admin=in_admin)
     if isinstance(found, Changed):
         return found
     actor, message = found
@@ -231,7 +246,7 @@ def delete_and_broadcast(actor: AbstractBaseUser, message: Message) -> bool:
     from .events import room_broadcast, room_group
 
     try:
-        changed = delete_message(actor.pk, message.room_id, message.number)
+        changed = delete_message(actor.pk, message.room_id, message.number, in_admin=True)
     except ChatError:
         return False
     if changed.event is not None:

@@ -17,7 +17,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.services import active_user
 
-from .access import check_join_rate, get_room_for
+from .access import become_member, check_join_rate, get_room_for
 from .events import message_event
 from .models import Message, Room
 
@@ -52,6 +52,7 @@ def join_room(user_id: int, room_id: int, since: int | None) -> Joined:
     user = active_user(user_id)
     check_join_rate(user_id, room_id)
     room = get_room_for(user, room_id)
+    become_member(user_id, room)
     with transaction.atomic():
         # No change of the room commits while the history is read, so the history shows
         # exactly the room at `last_seq`, and every later change comes live with a

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -35,14 +36,42 @@ def sees_staff_rooms(user) -> bool:
     return bool(getattr(user, "is_staff", False))
 
 
+class RoomKind(models.TextChoices):
+    """Who may see a room (staff-only is a flag beside it, kept as it always was)."""
+
+    PUBLIC = "public", "public"  # every logged-in user sees it and may join it
+    PRIVATE = "private", "private"  # only its members see it; its owners add them
+    DIRECT = "direct", "direct"  # a conversation of 2 to 8 users; nobody joins later
+
+
+def may_see_room(user, *, staff_only: bool, kind: str, is_member: bool) -> bool:
+    """The one rule of who sees a room: staff rooms only staff; private and direct
+    rooms only their members."""
+    if staff_only and not sees_staff_rooms(user):
+        return False
+    return kind == RoomKind.PUBLIC or is_member
+
+
 class RoomQuerySet(models.QuerySet):
     def public(self) -> RoomQuerySet:
-        """The rooms everyone may see (not staff-only)."""
-        return self.filter(staff_only=False)
+        """The rooms every logged-in user sees listed (public, not staff-only)."""
+        return self.filter(staff_only=False, kind=RoomKind.PUBLIC)
+
+    def listed_to_staff(self) -> RoomQuerySet:
+        """The rooms every staff user sees listed (public, staff-only too)."""
+        return self.filter(kind=RoomKind.PUBLIC)
 
     def visible_to(self, user) -> RoomQuerySet:
-        """The rooms `user` may see and join."""
-        return self if sees_staff_rooms(user) else self.public()
+        """The rooms `user` may see and join (`may_see_room`, in one query)."""
+        if not getattr(user, "is_authenticated", False):
+            return self.public()
+        listed = self.listed_to_staff() if sees_staff_rooms(user) else self.public()
+        mine = self.exclude(kind=RoomKind.PUBLIC).filter(
+            Exists(Membership.objects.filter(room=OuterRef("pk"), user=user))
+        )
+        if not sees_staff_rooms(user):
+            mine = mine.filter(staff_only=False)
+        return listed | mine
 
 
 class Room(models.Model):
@@ -50,6 +79,13 @@ class Room(models.Model):
     slug = models.SlugField(max_length=100, unique=True, blank=True)
     description = models.CharField(max_length=300, blank=True)
     staff_only = models.BooleanField(default=False, help_text="Only staff users may see and join.")
+    kind = models.CharField(
+        max_length=8,
+        choices=RoomKind.choices,
+        default=RoomKind.PUBLIC,
+        help_text="Public: every user sees it. Private: only its members. Direct: a "
+        "conversation between its members.",
+    )
     created = models.DateTimeField(default=timezone.now, editable=False)
     # The seq of the newest change (a message, an edit, a deletion, a reaction); bumped
     # in the same transaction as the change.
@@ -70,8 +106,43 @@ class Room(models.Model):
         super().save(*args, **kwargs)
 
     def is_visible_to(self, user) -> bool:
-        """`Room.objects.visible_to(user)` for one room already loaded (no query)."""
-        return not self.staff_only or sees_staff_rooms(user)
+        """`Room.objects.visible_to(user)` for one room already loaded (a query only for
+        a private or direct room: is the user a member?)."""
+        is_member = (
+            self.kind != RoomKind.PUBLIC
+            and getattr(user, "is_authenticated", False)
+            and self.memberships.filter(user=user).exists()
+        )
+        return may_see_room(user, staff_only=self.staff_only, kind=self.kind, is_member=is_member)
+
+
+class MemberRole(models.TextChoices):
+    MEMBER = "member", "member"
+    OWNER = "owner", "owner"  # renames, invites, removes, archives, moderates the room
+
+
+class Membership(models.Model):
+    """A user's place in a room, across devices: made when they first open a public room
+    (or are added to a private or direct one), ended when they leave it."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="room_memberships"
+    )
+    role = models.CharField(max_length=8, choices=MemberRole.choices, default=MemberRole.MEMBER)
+    # The seq the user has read up to, on any device (moves forward only).
+    read_seq = models.PositiveBigIntegerField(default=0)
+    muted = models.BooleanField(default=False)
+    joined = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["room", "joined", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["room", "user"], name="membership_once_per_room")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.room}"
 
 
 class Message(models.Model):

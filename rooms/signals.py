@@ -15,7 +15,8 @@ from .models import Room, sees_staff_rooms
 
 logger = logging.getLogger(__name__)
 
-# Two streams, so that staff-only titles never reach a non-staff page.
+# Two streams, so that staff-only titles never reach a non-staff page. Private and direct
+# rooms are in neither: their members' pages list them on their own.
 LOBBY_STREAM = "lobby"
 STAFF_LOBBY_STREAM = "lobby-staff"
 
@@ -32,7 +33,7 @@ def publish_room_list() -> None:
     """Push the current room list to every open lobby, one version per audience."""
     for stream, visible in (
         (LOBBY_STREAM, Room.objects.public()),
-        (STAFF_LOBBY_STREAM, Room.objects.all()),
+        (STAFF_LOBBY_STREAM, Room.objects.listed_to_staff()),
     ):
         html = render_to_string("rooms/room_list.html", {"rooms": visible})
         try:

@@ -171,7 +171,7 @@ document.addEventListener("ws:open", ({ detail }) => {
   if (detail.url === socketUrl && detail.reconnected) wanted.forEach(join);
 });
 
-document.getElementById("room-list").addEventListener("click", (event) => {
+document.querySelector(".room-lists").addEventListener("click", (event) => {
   const button = event.target.closest(".room-link");
   if (!button) return;
   const roomId = Number(button.dataset.roomId);
@@ -181,7 +181,7 @@ document.getElementById("room-list").addEventListener("click", (event) => {
 });
 
 // The room list is replaced live when rooms change; keep the pressed state right.
-new MutationObserver(syncRoomButtons).observe(document.getElementById("room-list"), { childList: true, subtree: true });
+new MutationObserver(syncRoomButtons).observe(document.querySelector(".room-lists"), { childList: true, subtree: true });
 
 // chat.v2: the protocol's extensions (batch frames); without it the server speaks plain multichat.
 open(socketUrl, { protocols: ["chat.v2"] });
