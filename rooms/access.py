@@ -41,7 +41,11 @@ def refusal_for(kind: str) -> str:
 def become_member(user_id: int, room: Room) -> None:
     """Opening a public room makes the user a member (once; closing the pane does not
     end it, leaving the room does). Private and direct rooms are joined by invitation."""
-    if room.kind == RoomKind.PUBLIC:
+    if room.kind != RoomKind.PUBLIC:
+        return
+    # A read first: most joins are of rooms the user is in already, and a write per join
+    # would take SQLite's write lock (and a PostgreSQL sequence value) every time.
+    if not Membership.objects.filter(room=room, user_id=user_id).exists():
         Membership.objects.bulk_create(
             [Membership(room=room, user_id=user_id)], ignore_conflicts=True
         )

@@ -3,6 +3,17 @@ from django.contrib import admin, messages
 from .changes import delete_and_broadcast
 from .models import ChangeKind, Membership, Message, ModerationLogEntry, Room
 
+# Private and direct rooms are their members' business: staff who are not superusers see
+# in the admin, as in the chat, only the rooms they may see (and their messages, members
+# and moderation log); superusers see and moderate every room.
+ROOM_FILTER = ("room", admin.RelatedOnlyFieldListFilter)
+
+
+def rooms_seen_by(request):
+    if request.user.is_superuser:
+        return Room.objects.all()
+    return Room.objects.visible_to(request.user)
+
 
 class MembershipInline(admin.TabularInline):
     """Who is in the room: add members of a private room here, make owners."""
@@ -20,6 +31,10 @@ class RoomAdmin(admin.ModelAdmin):
     list_display_links = ["id", "title"]
     list_filter = ["kind", "staff_only"]
     inlines = [MembershipInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(pk__in=rooms_seen_by(request).values("pk"))
+
     search_fields = ["title", "description"]
     prepopulated_fields = {"slug": ["title"]}
 
@@ -27,7 +42,7 @@ class RoomAdmin(admin.ModelAdmin):
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
     list_display = ["room", "number", "author", "msg_type", "short_text", "created", "deleted"]
-    list_filter = ["room", "msg_type", ("deleted", admin.EmptyFieldListFilter)]
+    list_filter = [ROOM_FILTER, "msg_type", ("deleted", admin.EmptyFieldListFilter)]
     search_fields = ["text", "author__username"]
     list_select_related = ["room", "author"]
     # Every change to a room rides its seq and reaches open pages: an edit here would do
@@ -49,6 +64,9 @@ class MessageAdmin(admin.ModelAdmin):
     ]
     exclude = ["html"]
     date_hierarchy = "created"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(room__in=rooms_seen_by(request).values("pk"))
 
     def has_add_permission(self, request) -> bool:
         # New messages go through the staff send page, which assigns seq and broadcasts.
@@ -74,12 +92,13 @@ class ModerationLogAdmin(admin.ModelAdmin):
     """Who deleted whose message, when, in which room (the text is not kept)."""
 
     list_display = ["created", "room", "message_number", "author", "actor"]
-    list_filter = ["room"]
+    list_filter = [ROOM_FILTER]
     list_select_related = ["room", "actor", "message__author"]
     date_hierarchy = "created"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(kind=ChangeKind.DELETE)
+        deletions = super().get_queryset(request).filter(kind=ChangeKind.DELETE)
+        return deletions.filter(room__in=rooms_seen_by(request).values("pk"))
 
     @admin.display(description="message")
     def message_number(self, entry: ModerationLogEntry) -> str:

@@ -26,7 +26,7 @@ from django.conf import settings
 
 from chatapp.websocket import SERVICE_UNAVAILABLE, WebsocketConsumer, per_loop, spawn
 
-from .access import visible_room_ids as visible_room_ids_sync
+from .access_watch import RoomAccessWatch
 from .client_frames import (
     client_id_field,
     echoed_client_id,
@@ -40,6 +40,7 @@ from .errors import (
     BAD_REQUEST,
     MESSAGE_TOO_LONG,
     ROOM_ACCESS_DENIED,
+    ROOM_INVALID,
     UNKNOWN_COMMAND,
     USER_HAS_TO_LOGIN,
     ChatError,
@@ -73,15 +74,16 @@ logger = logging.getLogger(__name__)
 # The websocket subprotocol through which a client opts in to the protocol's extensions.
 PROTOCOL_V2 = "chat.v2"
 
-visible_room_ids = database_sync_to_async(visible_room_ids_sync)
 
+# The refusals that mean the user may no longer be in a room: a socket in it leaves it.
+LOSES_ROOM = (ROOM_ACCESS_DENIED, ROOM_INVALID)
 
 # The protocol's commands (docs/protocol.md, "Frames"): each is handled by cmd_<name>
 # (the conversation's edit, delete and react in rooms/conversation.py).
 COMMANDS = ("join", "leave", "send", "typing", "edit", "delete", "react")
 
 
-class ChatConsumer(ConversationCommands, InOrderDelivery, WebsocketConsumer):
+class ChatConsumer(ConversationCommands, RoomAccessWatch, InOrderDelivery, WebsocketConsumer):
     """Anonymous sockets may connect, and get USER_HAS_TO_LOGIN for every command.
 
     The commands are here; how room broadcasts reach a joined socket (in seq order,
@@ -175,9 +177,11 @@ class ChatConsumer(ConversationCommands, InOrderDelivery, WebsocketConsumer):
             await self.hub_join(room_group(room_id))
         try:
             joined: Joined = await database_sync_to_async(join_room)(self.user.pk, room_id, since)
-        except ChatError:
+        except ChatError as error:
             if not already:
                 await self.hub_leave(room_group(room_id))
+            elif error.code in LOSES_ROOM:  # no longer allowed in: nothing more of it
+                await self.leave(room_id, reply=False, explicit=True)
             raise
         await self.send_json(join_reply(room_id, joined.title, joined.last_seq))
         if joined.resync:
@@ -245,7 +249,7 @@ class ChatConsumer(ConversationCommands, InOrderDelivery, WebsocketConsumer):
             seq, event = await database_sync_to_async(change)()
         except ChatError as error:
             error.room = room_id
-            if error.code == ROOM_ACCESS_DENIED:
+            if error.code in LOSES_ROOM:
                 await self.leave(room_id, reply=False, explicit=True)
             raise
         # Stored: acknowledge before broadcasting, so a failing layer cannot hide it.
@@ -301,10 +305,3 @@ class ChatConsumer(ConversationCommands, InOrderDelivery, WebsocketConsumer):
             await self.group_send(room_group(room_id), event)
         except Exception:
             logger.exception("broadcast to room %s failed; clients catch up on resume", room_id)
-
-    async def user_changed(self) -> None:
-        """Called when the user changed (e.g. lost is_staff): leave rooms no longer allowed."""
-        allowed = await visible_room_ids(self.user.pk, list(self.joined))
-        for room_id in [r for r in self.joined if r not in allowed]:
-            await self.leave(room_id, reply=False, explicit=True)
-            await self.send_error(ROOM_ACCESS_DENIED, room=room_id)

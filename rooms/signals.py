@@ -1,17 +1,26 @@
-"""Open lobbies follow room changes made anywhere (admin, shell) without a reload."""
+"""Open pages follow room changes made anywhere (admin, shell) without a reload: the
+lobbies' room lists, and who may still be in a room (a removed member, a room made
+private or staff-only) at once on every socket."""
 
 from __future__ import annotations
 
 import logging
 
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 
-from chatapp.websocket import register_stream_access, stream_send, turbo_stream
+from chatapp.websocket import (
+    group_send,
+    notify_auth_changed,
+    register_stream_access,
+    stream_send,
+    turbo_stream,
+)
 
-from .models import Room, sees_staff_rooms
+from .events import room_group
+from .models import MemberRole, Membership, Room, RoomKind, sees_staff_rooms
 
 logger = logging.getLogger(__name__)
 
@@ -47,3 +56,42 @@ def publish_room_list() -> None:
 @receiver(post_delete, sender=Room)
 def room_changed(**kwargs) -> None:
     transaction.on_commit(publish_room_list)
+
+
+@receiver(pre_save, sender=Room)
+def remember_access(instance: Room, **kwargs) -> None:
+    before = None
+    if instance.pk is not None:
+        before = Room.objects.filter(pk=instance.pk).values("kind", "staff_only").first()
+    instance._access_before = before  # type: ignore[attr-defined]
+
+
+@receiver(post_save, sender=Room)
+def room_access_changed(instance: Room, created: bool, **kwargs) -> None:
+    """A public room made private keeps only its owners (opening it made everyone else
+    a member; the owners, or the admin, invite who belongs); then every socket in a room
+    whose access changed checks its user may still be there."""
+    before = getattr(instance, "_access_before", None)
+    if created or before is None:
+        return
+    if before == {"kind": instance.kind, "staff_only": instance.staff_only}:
+        return
+    if before["kind"] == RoomKind.PUBLIC and instance.kind != RoomKind.PUBLIC:
+        Membership.objects.filter(room=instance).exclude(role=MemberRole.OWNER).delete()
+    event = {"type": "room.access_changed", "room": instance.pk}
+    transaction.on_commit(lambda: send_or_log(room_group(instance.pk), event))
+
+
+@receiver(post_delete, sender=Membership)
+def membership_ended(instance: Membership, **kwargs) -> None:
+    """Left or removed: the user's sockets leave the room at once if they may no longer
+    see it (a public room they left they may still open)."""
+    transaction.on_commit(lambda: notify_auth_changed(instance.user_id))
+
+
+def send_or_log(group: str, event: dict) -> None:
+    try:
+        group_send(group, event)
+    except Exception:
+        # Sockets still in the room are refused on their next command there.
+        logger.exception("could not tell room %s its access changed", event.get("room"))

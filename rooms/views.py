@@ -69,7 +69,7 @@ def backend_send(request: HttpRequest) -> HttpResponse:
     """Staff page that sends a stored message or server notice into a room."""
     if not request.user.is_staff:
         raise PermissionDenied
-    form = BackendSendForm(request.POST or None)
+    form = BackendSendForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             message = send_room_message(

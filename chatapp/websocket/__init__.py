@@ -8,6 +8,7 @@ Importing any of it reads settings (stream signing): a server wrapper that loads
 before the application names DJANGO_SETTINGS_MODULE first (chatapp/serve.py).
 """
 
+from .auth import notify_auth_changed
 from .backend import (
     aconsumer_command,
     agroup_send,
@@ -73,6 +74,7 @@ __all__ = [
     "group_command",
     "group_send",
     "layer_is_process_local",
+    "notify_auth_changed",
     "per_loop",
     "register_stream_access",
     "render_commands",

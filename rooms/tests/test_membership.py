@@ -9,8 +9,8 @@ from asgiref.sync import sync_to_async
 
 from rooms.changes import delete_and_broadcast
 from rooms.errors import ChatError
-from rooms.models import Membership, Room, RoomKind
-from rooms.posting import post_message
+from rooms.models import MemberRole, Membership, Room, RoomKind
+from rooms.posting import post_message, send_room_message
 from rooms.reactions import react
 
 from .conftest import STREAM, drain
@@ -135,3 +135,60 @@ def test_the_admin_deletes_in_a_private_room_it_is_not_a_member_of(rooms, make_u
     assert delete_and_broadcast(admin_user, message)
     message.refresh_from_db()
     assert message.deleted is not None and message.text == ""
+
+
+async def test_a_member_removed_while_the_room_is_open_gets_nothing_more_of_it(
+    connect, rooms, amake_user
+):
+    member, other = await amake_user(), await amake_user()
+    room = rooms["private"]
+    for user in (member, other):
+        await sync_to_async(Membership.objects.create)(room=room, user=user)
+    theirs = await connect(STREAM, member)
+    await theirs.send_json_to({"command": "join", "room": room.pk})
+    await drain(theirs)
+    await sync_to_async(Membership.objects.filter(room=room, user=member).delete)()
+    assert {"error": "ROOM_ACCESS_DENIED", "room": room.pk} in await drain(theirs)
+    await sync_to_async(send_room_message)(room=room, text="after you left")
+    assert not any("after you left" in str(f) for f in await drain(theirs))
+
+
+async def test_a_public_room_made_private_keeps_its_owners_and_drops_the_others_sockets(
+    connect, rooms, amake_user
+):
+    owner, visitor = await amake_user(), await amake_user()
+    room = rooms["public"]
+    sockets = {}
+    for user in (owner, visitor):
+        sockets[user] = await connect(STREAM, user)
+        await sockets[user].send_json_to({"command": "join", "room": room.pk})
+        await drain(sockets[user])
+    await sync_to_async(Membership.objects.filter(user=owner).update)(role=MemberRole.OWNER)
+    room.kind = RoomKind.PRIVATE
+    await sync_to_async(room.save)()
+    assert {"error": "ROOM_ACCESS_DENIED", "room": room.pk} in await drain(sockets[visitor])
+    members = sync_to_async(lambda: list(Membership.objects.values_list("user_id", flat=True)))
+    assert await members() == [owner.pk]
+    await sync_to_async(send_room_message)(room=room, text="owners only")
+    assert any("owners only" in str(f) for f in await drain(sockets[owner]))
+    assert not any("owners only" in str(f) for f in await drain(sockets[visitor]))
+
+
+def test_the_staff_send_page_offers_and_takes_only_rooms_the_staff_user_sees(
+    client, rooms, make_user
+):
+    client.force_login(make_user(staff=True))
+    page = client.get("/rooms/send/").content.decode()
+    assert "Lounge" in page and "Plans" not in page and "alice, bob" not in page
+    client.post("/rooms/send/", {"room": rooms["private"].pk, "msg_type": 0, "text": "hi"})
+    assert not rooms["private"].messages.exists()
+
+
+def test_the_admin_shows_staff_only_the_rooms_they_see_and_superusers_all(client, rooms, make_user):
+    viewer = make_user(staff=True, perms=["rooms.view_room", "rooms.view_message"])
+    post_message(room=rooms["private"], author=None, text="private words")
+    client.force_login(viewer)
+    assert "Plans" not in client.get("/admin/rooms/room/").content.decode()
+    assert "private words" not in client.get("/admin/rooms/message/").content.decode()
+    client.force_login(make_user(staff=True, is_superuser=True))
+    assert "Plans" in client.get("/admin/rooms/room/").content.decode()

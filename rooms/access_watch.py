@@ -1,0 +1,35 @@
+"""A socket that loses the right to be in a room leaves it at once (a mixin of
+ChatConsumer): when its user changes (lost staff, left or was removed from a room: the
+core's login watch calls `user_changed`), and when a room's kind or staff flag changes
+(rooms/signals.py sends `room.access_changed` to the room's group)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.db import database_sync_to_async
+
+from .access import visible_room_ids
+from .errors import ROOM_ACCESS_DENIED
+
+
+class RoomAccessWatch:
+    # Provided by ChatConsumer and the core's WebsocketConsumer (leave and send_error
+    # are not declared here: a mixin's stub would shadow them).
+    joined: dict[int, int]
+    user: Any
+
+    async def user_changed(self) -> None:
+        """Called when the user changed: leave the rooms no longer allowed."""
+        await self.leave_rooms_not_allowed(list(self.joined))
+
+    async def room_access_changed(self, event: dict[str, Any]) -> None:
+        """Called when a room's access changed: may this socket's user still be in it?"""
+        if event["room"] in self.joined:
+            await self.leave_rooms_not_allowed([event["room"]])
+
+    async def leave_rooms_not_allowed(self, room_ids: list[int]) -> None:
+        allowed = await database_sync_to_async(visible_room_ids)(self.user.pk, room_ids)
+        for room_id in [r for r in room_ids if r not in allowed and r in self.joined]:
+            await self.leave(room_id, reply=False, explicit=True)
+            await self.send_error(ROOM_ACCESS_DENIED, room=room_id)
