@@ -68,6 +68,17 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture
+def one_rate_window(monkeypatch):
+    """The site's rate limits count in fixed one-minute windows: a test that fills one
+    must not straddle two (a minute boundary would reset the count mid-test)."""
+    from types import SimpleNamespace
+
+    from chatapp import ratelimit
+
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_000_000 * 60.0))
+
+
+@pytest.fixture
 def make_user(db):
     from django.contrib.auth import get_user_model
 

@@ -200,7 +200,9 @@ async def test_too_long_message_is_refused(connect, room, alice, settings):
     assert (await socket.receive_json_from())["ack"] is None
 
 
-async def test_rate_limit_counts_all_sockets_of_a_user(connect, room, alice, settings):
+async def test_rate_limit_counts_all_sockets_of_a_user(
+    connect, room, alice, settings, one_rate_window
+):
     settings.CHAT_MAX_MESSAGES_PER_MINUTE = 2
     first = await joined(connect, alice, room)
     second = await joined(connect, alice, room)

@@ -42,7 +42,7 @@ async def test_binary_frame_is_bad_request(connect, alice):
     assert await socket.receive_json_from() == {"error": "BAD_REQUEST"}
 
 
-async def test_joins_are_rate_limited_per_user(connect, room, alice, settings):
+async def test_joins_are_rate_limited_per_user(connect, room, alice, settings, one_rate_window):
     settings.CHAT_MAX_JOINS_PER_MINUTE = 3
     socket = await connect(STREAM, alice)
     for _ in range(3):
