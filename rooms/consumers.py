@@ -80,7 +80,7 @@ LOSES_ROOM = (ROOM_ACCESS_DENIED, ROOM_INVALID)
 
 # The protocol's commands (docs/protocol.md, "Frames"): each is handled by cmd_<name>
 # (the conversation's edit, delete and react in rooms/conversation.py).
-COMMANDS = ("join", "leave", "send", "typing", "edit", "delete", "react")
+COMMANDS = ("join", "leave", "send", "typing", "edit", "delete", "react", "read")
 
 
 class ChatConsumer(ConversationCommands, RoomAccessWatch, InOrderDelivery, WebsocketConsumer):

@@ -1,16 +1,23 @@
-"""The commands that change stored messages: edit, delete and react (a mixin of
-ChatConsumer). Each runs through ChatConsumer.change_room like a send: checked, stored
-with the room's next seq, acknowledged, then broadcast (rooms/changes.py)."""
+"""The commands about stored messages (a mixin of ChatConsumer): edit, delete and react,
+each run through ChatConsumer.change_room like a send (checked, stored with the room's
+next seq, acknowledged, then broadcast: rooms/changes.py), and `read`, which moves the
+user's read position on every device (rooms/read_positions.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from channels.db import database_sync_to_async
+
+from chatapp.websocket import auser_send
+
 from .changes import Changed, delete_on_socket, edit_message
 from .client_frames import client_id_field, int_field
 from .errors import BAD_REQUEST, ChatError
+from .events import encode, read_event
 from .reactions import react
+from .read_positions import mark_read
 
 
 def outcome(changed: Changed) -> tuple[int, dict[str, Any] | None]:
@@ -21,8 +28,13 @@ class ConversationCommands:
     """`{"command": "edit" | "delete" | "react", "room": R, "id": M, ...}`."""
 
     user: Any  # provided by the core's WebsocketConsumer
+    takes_changes: bool  # provided by ChatConsumer (chat.v2)
 
-    if TYPE_CHECKING:  # provided by ChatConsumer
+    if TYPE_CHECKING:  # provided by ChatConsumer and the core's WebsocketConsumer
+
+        async def send_json(self, content: Any, close: bool = False) -> None: ...
+
+        async def send_frame(self, text: str) -> None: ...
 
         async def change_room(
             self, room_id: int, client_id: str, change: Callable[[], tuple[int, Any]]
@@ -58,6 +70,32 @@ class ConversationCommands:
             client_id,
             lambda: outcome(react(user_id, room_id, number, emoji, on, client_id)),
         )
+
+    async def cmd_read(self, content: dict[str, Any]) -> None:
+        """`{"command": "read", "room": R, "seq": N}`: the user has read the room up to N.
+        Every socket of the user, on any device, is told where it stands now; asking for
+        a position already passed changes nothing and tells only this socket."""
+        room_id = int_field(content, "room")
+        try:
+            seq = int_field(content, "seq")
+        except ChatError as error:
+            error.room = room_id
+            raise
+        position = await database_sync_to_async(mark_read)(self.user.pk, room_id, seq)
+        frame = read_event(position.room_id, position.read_seq, position.unread)
+        if not position.moved:
+            await self.send_json(frame)
+            return
+        try:
+            await auser_send(self.user.pk, {"type": "chat.read", "text": encode(frame)})
+        except Exception:
+            # Stored: this socket is told now, the others when they next watch or join.
+            await self.send_json(frame)
+
+    async def chat_read(self, event: dict[str, Any]) -> None:
+        """Called with the user's new read position (rooms/read_positions.py)."""
+        if self.takes_changes:  # the multichat front end has no read positions
+            await self.send_frame(event["text"])
 
     @staticmethod
     def target(content: dict[str, Any]) -> tuple[int, int, str]:

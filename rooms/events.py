@@ -137,6 +137,12 @@ def leave_reply(room_id: int) -> dict[str, Any]:
     return {"leave": room_id}
 
 
+def read_event(room_id: int, seq: int, unread: int) -> dict[str, Any]:
+    """The user's read position in a room moved (on this device or another): it stands at
+    `seq`, with `unread` messages by others after it."""
+    return {"read": room_id, "seq": seq, "unread": unread}
+
+
 def ack_reply(client_id: str, room_id: int, seq: int) -> dict[str, Any]:
     """A send is stored as `seq`; a send without a client_id is acked with null."""
     return {"ack": client_id or None, "room": room_id, "seq": seq}

@@ -8,7 +8,7 @@ Importing any of it reads settings (stream signing): a server wrapper that loads
 before the application names DJANGO_SETTINGS_MODULE first (chatapp/serve.py).
 """
 
-from .auth import notify_auth_changed
+from .auth import auser_send, notify_auth_changed
 from .backend import (
     aconsumer_command,
     agroup_send,
@@ -66,6 +66,7 @@ __all__ = [
     "aconsumer_command",
     "agroup_send",
     "astream_send",
+    "auser_send",
     "autoconsumers",
     "command",
     "conf",

@@ -21,7 +21,7 @@ from django.db.models import Exists
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from .backend import group_send
+from .backend import agroup_send, group_send
 from .conf import conf
 from .hub import RECOVERED, get_hub, spawn
 
@@ -210,6 +210,13 @@ def session_is_valid(session_key: str | None, user_id: int) -> bool:
         return False
     session_hash = store.get(HASH_SESSION_KEY) or ""
     return constant_time_compare(session_hash, user.get_session_auth_hash())
+
+
+async def auser_send(user_id: int, event: dict[str, Any]) -> None:
+    """Send a layer event to every socket of one user, in every process (its `type`
+    names the handler, as for a group). It rides AUTH_GROUP: one subscription per
+    process, handed to the user's sockets only, not a group per user."""
+    await agroup_send(AUTH_GROUP, {**event, "user": user_id})
 
 
 def notify_auth_changed(user_id: int, *, ended_session: str | None = None) -> None:

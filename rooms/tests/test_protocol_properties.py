@@ -116,6 +116,8 @@ class Socket:
                 if frame["id"] not in held or held[frame["id"]][0] < frame["seq"]:
                     text = None if frame.get("deleted") else frame["message"]
                     held[frame["id"]] = (frame["seq"], text, shown(frame.get("reactions", [])))
+        elif "read" in frame:  # a read position: of this user, in a room they may see
+            assert frame["read"] in allowed, f"{self.username} got a position in {frame['read']}"
         elif "presence" in frame or "typing" in frame:
             room = frame.get("presence", frame.get("typing"))
             assert room in allowed and room in self.joined
@@ -237,6 +239,27 @@ def test_protocol_state_machine(make_user, make_room, settings):
             assert reply == (
                 {"leave": room} if was_in else {"error": "ROOM_ACCESS_DENIED", "room": room}
             )
+
+        @rule(socket=sockets, data=st.integers(0, 7), seq=st.integers(0, 12))
+        def read(self, socket, data, seq):
+            """Move the read position; its user's other sockets are told (checked as they
+            read), never anyone else's."""
+            if socket.closed:
+                return
+            room = pick_room(socket, data)
+            reply = socket.request(
+                {"command": "read", "room": room, "seq": seq},
+                lambda f: f.get("read") == room or "error" in f,
+            )
+            member = Membership.objects.filter(room_id=room, user=users[socket.username]).first()
+            if room not in visible[socket.username]:
+                refusal = "ROOM_INVALID" if room == rooms[3].pk else "ROOM_ACCESS_DENIED"
+                assert reply == {"error": refusal, "room": room}
+            elif member is None:  # never opened: not a member yet
+                assert reply == {"error": "ROOM_ACCESS_DENIED", "room": room}
+            else:
+                last = Room.objects.get(pk=room).last_seq
+                assert reply["seq"] == member.read_seq >= min(seq, last)
 
         @rule(socket=sockets, data=st.integers(0, 7), text=st.text(min_size=1, max_size=20))
         def send(self, socket, data, text):

@@ -8,7 +8,13 @@ from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
 from django.urls import path
 
-from chatapp.websocket import NO_PERM_REQUIRED, WebsocketConsumer, consumer_command, group_send
+from chatapp.websocket import (
+    NO_PERM_REQUIRED,
+    WebsocketConsumer,
+    auser_send,
+    consumer_command,
+    group_send,
+)
 from chatapp.websocket.testing import group_members
 from chatapp.websocket.tests.consumers import chat, counter, moderation
 
@@ -174,6 +180,24 @@ async def test_group_send_from_sync_code_dispatches_to_the_handler(connect, memb
     event = {"type": "client.commands", "text": '[["focus","x"]]'}
     await sync_to_async(group_send)(chat.group_name(room_name="news"), event)
     assert await receive_commands(listener) == [["focus", "x"]]
+
+
+async def test_a_user_send_reaches_every_socket_of_that_user_and_no_one_else(
+    connect, amake_user, member
+):
+    """auser_send: one user's sockets (any page, any process), through the one
+    subscription every process already holds for login changes."""
+    other = await amake_user()
+    mine = [
+        await connect(chat.reverse(room_name="a"), member),
+        await connect(counter.reverse(), member),
+    ]
+    theirs = await connect(chat.reverse(room_name="a"), other)
+    event = {"type": "client.commands", "text": '[["focus","mine"]]'}
+    await auser_send(member.pk, event)
+    for socket in mine:
+        assert await receive_commands(socket) == [["focus", "mine"]]
+    assert await theirs.receive_nothing(timeout=0.3)
 
 
 async def test_groups_are_left_on_disconnect(connect, member):
