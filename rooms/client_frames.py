@@ -46,14 +46,17 @@ def id_value(value: Any) -> int | None:
     return value
 
 
-def int_field(content: dict[str, Any], name: str, *, required: bool = True) -> int | None:
-    """An id field of a client frame (see id_value); replies carry it as an integer."""
+def int_field(
+    content: dict[str, Any], name: str, *, required: bool = True, room: int | None = None
+) -> int | None:
+    """An id field of a client frame (see id_value); replies carry it as an integer. A bad
+    one is BAD_REQUEST, naming `room` when the frame's room is already known."""
     value = content.get(name)
     if value is None and not required:
         return None
     parsed = id_value(value)
     if parsed is None:
-        raise ChatError(BAD_REQUEST)
+        raise ChatError(BAD_REQUEST, room)
     return parsed
 
 

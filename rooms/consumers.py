@@ -225,11 +225,7 @@ class ChatConsumer(ConversationCommands, RoomAccessWatch, InOrderDelivery, Webso
         if not isinstance(text, str):
             raise ChatError(BAD_REQUEST, room_id)
         client_id = client_id_field(content, room_id)
-        try:
-            reply_to = int_field(content, "reply_to", required=False)
-        except ChatError as error:
-            error.room = room_id
-            raise
+        reply_to = int_field(content, "reply_to", required=False, room=room_id)
 
         def store() -> tuple[int, dict[str, Any] | None]:
             event, created = store_message(self.user.pk, room_id, text, client_id, reply_to)

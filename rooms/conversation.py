@@ -76,11 +76,7 @@ class ConversationCommands:
         Every socket of the user, on any device, is told where it stands now; asking for
         a position already passed changes nothing and tells only this socket."""
         room_id = int_field(content, "room")
-        try:
-            seq = int_field(content, "seq")
-        except ChatError as error:
-            error.room = room_id
-            raise
+        seq = int_field(content, "seq", room=room_id)
         position = await database_sync_to_async(mark_read)(self.user.pk, room_id, seq)
         frame = read_event(position.room_id, position.read_seq, position.unread)
         if not position.moved:
@@ -101,9 +97,5 @@ class ConversationCommands:
     def target(content: dict[str, Any]) -> tuple[int, int, str]:
         """The room, the message id and the client_id of a change frame."""
         room_id = int_field(content, "room")
-        try:
-            number = int_field(content, "id")
-        except ChatError as error:
-            error.room = room_id
-            raise
+        number = int_field(content, "id", room=room_id)
         return room_id, number, client_id_field(content, room_id)

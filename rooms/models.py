@@ -61,17 +61,24 @@ class RoomQuerySet(models.QuerySet):
         """The rooms every staff user sees listed (public, staff-only too)."""
         return self.filter(kind=RoomKind.PUBLIC)
 
+    def listed_to(self, user) -> RoomQuerySet:
+        """The public rooms `user` sees listed (staff-only ones too for staff)."""
+        return self.listed_to_staff() if sees_staff_rooms(user) else self.public()
+
+    def joined_by(self, user) -> RoomQuerySet:
+        """The private and direct rooms `user` is a member of (and may see)."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        mine = self.exclude(kind=RoomKind.PUBLIC).filter(
+            Exists(Membership.objects.filter(room=OuterRef("pk"), user=user))
+        )
+        return mine if sees_staff_rooms(user) else mine.filter(staff_only=False)
+
     def visible_to(self, user) -> RoomQuerySet:
         """The rooms `user` may see and join (`may_see_room`, in one query)."""
         if not getattr(user, "is_authenticated", False):
             return self.public()
-        listed = self.listed_to_staff() if sees_staff_rooms(user) else self.public()
-        mine = self.exclude(kind=RoomKind.PUBLIC).filter(
-            Exists(Membership.objects.filter(room=OuterRef("pk"), user=user))
-        )
-        if not sees_staff_rooms(user):
-            mine = mine.filter(staff_only=False)
-        return listed | mine
+        return self.listed_to(user) | self.joined_by(user)
 
 
 class Room(models.Model):

@@ -14,7 +14,7 @@ from .errors import BAD_REQUEST, ChatError, errors_for_page
 from .events import message_event
 from .forms import BackendSendForm
 from .history import messages_before
-from .models import MessageType, Room, RoomKind
+from .models import MessageType, Room
 from .posting import send_room_message
 from .signals import lobby_stream_for
 
@@ -36,9 +36,9 @@ def lobby(request: HttpRequest, room_id: int | None = None) -> HttpResponse:
         request,
         "rooms/lobby.html",
         {
-            "rooms": Room.objects.visible_to(request.user).filter(kind=RoomKind.PUBLIC),
+            "rooms": Room.objects.listed_to(request.user),
             # Private and direct rooms the user is in: never in the live list (rooms/signals.py).
-            "my_rooms": Room.objects.visible_to(request.user).exclude(kind=RoomKind.PUBLIC),
+            "my_rooms": Room.objects.joined_by(request.user),
             "open_room_id": room_id,
             "lobby_stream": lobby_stream_for(request.user),
             "max_length": settings.CHAT_MAX_MESSAGE_LENGTH,

@@ -1,6 +1,6 @@
-// What the message actions share: their buttons and icons, a message's number, and the
-// pane's error line (under the conversation, over the composer) that says why an action
-// could not be done.
+// What the message actions share: their buttons and icons, a message's number, the pane's
+// error line (under the conversation, over the composer) that says why an action could
+// not be done, and how a picker or confirmation on a message goes away.
 
 // Our own constant markup (never user text): 16 px line icons in the text colour.
 const ICONS = {
@@ -48,4 +48,13 @@ export function showError(pane, text) {
   const box = pane.el.querySelector(".composer-error");
   box.textContent = text;
   box.hidden = !text;
+}
+
+// A picker or confirmation on a message goes: the message stops showing its actions as in
+// use, and the focus the box held goes back to the button that opened it (or the message).
+export function dismiss(msg, box, opener, { focus = false } = {}) {
+  const hadFocus = box.contains(document.activeElement);
+  box.remove();
+  msg.classList.remove("msg-acting");
+  if (focus || hadFocus) (opener || msg).focus();
 }

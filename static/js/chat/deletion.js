@@ -1,6 +1,6 @@
 // Deleting asks first: a small confirmation under the message, its safe choice (Cancel)
 // focused, so that a slip of the finger on the action bar deletes nothing.
-import { button } from "./controls.js";
+import { button, dismiss } from "./controls.js";
 
 export function askDelete(msg) {
   if (msg.querySelector(".msg-confirm")) return msg.querySelector(".msg-confirm button")?.focus();
@@ -18,11 +18,7 @@ export function askDelete(msg) {
   no.focus(); // the safe choice first; Tab or Shift+Tab reaches Delete
 }
 
-export function closeConfirm(msg, { focus = false } = {}) {
+export function closeConfirm(msg, options) {
   const box = msg.querySelector(".msg-confirm");
-  if (!box) return;
-  const hadFocus = box.contains(document.activeElement);
-  box.remove();
-  msg.classList.remove("msg-acting");
-  if (focus || hadFocus) (msg.querySelector('[data-action="delete"]') || msg).focus();
+  if (box) dismiss(msg, box, msg.querySelector('[data-action="delete"]'), options);
 }

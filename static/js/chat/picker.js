@@ -1,6 +1,6 @@
 // The reaction picker: eight common emoji under a message, one Tab stop, the arrow keys
 // (and Home, End) move within it. Choosing one the user has given already takes it back.
-import { button } from "./controls.js";
+import { button, dismiss } from "./controls.js";
 
 // The picker's choice: eight common emoji and the names a screen reader says.
 export const EMOJI = [
@@ -47,15 +47,12 @@ function openPicker(msg) {
   picker.firstElementChild.focus();
 }
 
-export function closePicker(msg, { focus = false } = {}) {
+export function closePicker(msg, options) {
   const picker = msg.querySelector(".emoji-picker");
   if (!picker) return;
-  const hadFocus = picker.contains(document.activeElement);
-  picker.remove();
-  msg.classList.remove("msg-acting");
   const react = msg.querySelector('[data-action="react"]');
   react?.setAttribute("aria-expanded", "false");
-  if (focus || hadFocus) (react || msg).focus();
+  dismiss(msg, picker, react, options);
 }
 
 export function moveInPicker(current, key) {
