@@ -40,6 +40,7 @@ class Target:
     room_id: int = 0
     room_name: str = "bench"
     cookies: list[str] = field(default_factory=list)  # session ids, cycled over sockets
+    watch: bool = False  # "rooms" sockets also `watch` their user's rooms after joining
 
     def url(self, index: int) -> str:
         base = self.bases[index % len(self.bases)]
@@ -182,6 +183,14 @@ class Load:
                     break
                 if "error" in reply:
                     raise RuntimeError(f"join refused: {reply}")
+        if target.watch:
+            await ws.send(json.dumps({"command": "watch"}))
+            while True:
+                reply = json.loads(await asyncio.wait_for(ws.recv(), 30))
+                if "rooms" in reply:
+                    break
+                if "error" in reply:
+                    raise RuntimeError(f"watch refused: {reply}")
         return Socket(self, ws)
 
     async def close(self) -> None:

@@ -65,6 +65,7 @@ class Bench:
             "CACHE_KEY_PREFIX": self.prefix,
             "CHAT_MAX_MESSAGES_PER_MINUTE": "0",
             "CHAT_MAX_JOINS_PER_MINUTE": "0",
+            "CHAT_MAX_WATCHES_PER_MINUTE": "0",
             "WEBSOCKET_MAX_CONNECTIONS_PER_MINUTE": "0",
             "WEBSOCKET_MAX_CONNECTIONS_PER_IP_PER_MINUTE": "0",
             # A thousand sockets from one address and a few accounts, on purpose.
@@ -103,10 +104,25 @@ class Bench:
     async def new_room(self) -> int:
         from asgiref.sync import sync_to_async
 
-        from rooms.models import Room
-
-        room = await sync_to_async(Room.objects.create)(title=f"Bench {uuid.uuid4().hex[:6]}")
+        room = await sync_to_async(self.make_room)()
         return room.pk
+
+    def make_room(self):
+        """A fresh room; with --watch, the bench users are members of --watch other rooms
+        (and of no earlier bench room), which every socket watches."""
+        from django.contrib.auth import get_user_model
+
+        from rooms.models import Membership, Room
+
+        room = Room.objects.create(title=f"Bench {uuid.uuid4().hex[:6]}")
+        users = get_user_model().objects.filter(username__startswith="bench")
+        Membership.objects.filter(user__in=users, room__title__startswith="Bench ").delete()
+        for n in range(self.args.watch):
+            watched, _ = Room.objects.get_or_create(title=f"Watched {n}")
+            Membership.objects.bulk_create(
+                [Membership(room=watched, user=user) for user in users], ignore_conflicts=True
+            )
+        return room
 
     # One measurement ----------------------------------------------------------------
 
@@ -118,6 +134,7 @@ class Bench:
             room_id=await self.new_room() if consumer in ("rooms", "multichat") else 0,
             room_name=uuid.uuid4().hex[:8],
             cookies=self.cookies if consumer != "raw" else [],
+            watch=consumer == "rooms" and self.args.watch > 0,
         )
 
     async def measure(
@@ -340,6 +357,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--idle", type=int, default=5000, help="idle sockets")
     parser.add_argument("--layer", default=None, help="core, pubsub (default: core with Redis)")
     parser.add_argument("--quick", action="store_true", help="CI smoke: few sockets, few parts")
+    parser.add_argument(
+        "--watch", type=int, default=0, help="site sockets also watch this many other rooms"
+    )
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args(argv)
     if args.quick:

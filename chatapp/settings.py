@@ -315,6 +315,16 @@ CHAT_PRESENCE_NAMES_LIMIT = env_int("CHAT_PRESENCE_NAMES_LIMIT", 100)
 # At most one "is typing" broadcast per socket and room in this many seconds.
 CHAT_TYPING_INTERVAL = 2
 CHAT_MAX_JOINS_PER_MINUTE = env_int("CHAT_MAX_JOINS_PER_MINUTE", 60)
+# Rooms of users: whether logged-in users create public and private rooms (they own
+# them), how many people a direct conversation holds, and from how many members on
+# `@here` is for the room's owners and moderators only.
+CHAT_USERS_CAN_CREATE_ROOMS = env_bool("CHAT_USERS_CAN_CREATE_ROOMS", True)
+CHAT_DIRECT_MAX_MEMBERS = 8
+CHAT_HERE_MAX_MEMBERS = env_int("CHAT_HERE_MAX_MEMBERS", 50)
+# A socket's `watch` follows at most this many of the user's rooms; a user may ask for
+# their rooms this often a minute, across sockets (each asks once per connect).
+CHAT_WATCH_MAX_ROOMS = env_int("CHAT_WATCH_MAX_ROOMS", 500)
+CHAT_MAX_WATCHES_PER_MINUTE = env_int("CHAT_MAX_WATCHES_PER_MINUTE", 30)
 # Websocket connection attempts per minute, per user and per client IP (0 turns off).
 WEBSOCKET_MAX_CONNECTIONS_PER_MINUTE = env_int("WEBSOCKET_MAX_CONNECTIONS_PER_MINUTE", 60)
 WEBSOCKET_MAX_CONNECTIONS_PER_IP_PER_MINUTE = env_int(

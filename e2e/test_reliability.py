@@ -108,7 +108,7 @@ def test_typing_shows_in_the_other_users_room(new_page, make_user, rooms):
     expect(reader_room.locator(".typing")).to_have_text("", timeout=8_000)
 
 
-def test_unread_count_shows_in_the_page_title_for_a_background_tab(new_page, make_user, rooms):
+def test_mentions_count_in_the_page_title_of_a_background_tab(new_page, make_user, rooms):
     reader, writer = new_page(make_user("away")), new_page(make_user("talker"))
     for page in (reader, writer):
         page.goto("/")
@@ -122,8 +122,9 @@ def test_unread_count_shows_in_the_page_title_for_a_background_tab(new_page, mak
         }"""
     )
     say(writer_room, "are you there?")
-    say(writer_room, "hello?")
-    expect(reader).to_have_title(re.compile(r"^\(2\) "))
+    expect(reader).to_have_title(re.compile(r"^• "))  # news, none of it for the reader
+    say(writer_room, "@away hello?")
+    expect(reader).to_have_title(re.compile(r"^\(1\) "))
     expect(reader.get_by_role("article", name="Help").locator(".unread")).to_have_text("2 new")
 
 

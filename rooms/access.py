@@ -14,7 +14,8 @@ from accounts.services import active_user
 from chatapp.ratelimit import within_rate
 
 from .errors import RATE_LIMITED, ROOM_ACCESS_DENIED, ROOM_INVALID, USER_HAS_TO_LOGIN, ChatError
-from .models import Membership, Room, RoomKind
+from .models import MemberRole, Membership, Room, RoomKind, sees_staff_rooms
+from .user_events import tell_rooms_changed
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -38,6 +39,24 @@ def refusal_for(kind: str) -> str:
     return ROOM_ACCESS_DENIED if kind == RoomKind.PUBLIC else ROOM_INVALID
 
 
+def is_moderator(user: AbstractBaseUser) -> bool:
+    """Who may delete anyone's message in the rooms they can see (a room's owners may
+    in their room: `moderates`)."""
+    return sees_staff_rooms(user) or user.has_perm("rooms.moderate_room")
+
+
+def moderates(user: AbstractBaseUser, role: str | None) -> bool:
+    """Whether `user`, with `role` in a room (None: not a member), may delete anyone's
+    message there and use `@here` in a room of any size."""
+    return role == MemberRole.OWNER or is_moderator(user)
+
+
+def role_in(user_id: int, room: Room) -> str | None:
+    return (
+        Membership.objects.filter(room=room, user_id=user_id).values_list("role", flat=True).first()
+    )
+
+
 def become_member(user_id: int, room: Room) -> None:
     """Opening a public room makes the user a member (once; closing the pane does not
     end it, leaving the room does). Private and direct rooms are joined by invitation."""
@@ -46,9 +65,14 @@ def become_member(user_id: int, room: Room) -> None:
     # A read first: most joins are of rooms the user is in already, and a write per join
     # would take SQLite's write lock (and a PostgreSQL sequence value) every time.
     if not Membership.objects.filter(room=room, user_id=user_id).exists():
+        # Read up to now: the history the page opens with is what it shows them.
         Membership.objects.bulk_create(
-            [Membership(room=room, user_id=user_id)], ignore_conflicts=True
+            [Membership(room=room, user_id=user_id, read_seq=room.last_seq)],
+            ignore_conflicts=True,
         )
+        # bulk_create sends no post_save (and says nothing of a conflict: a race of two
+        # first joins tells the user's sockets twice, which is harmless).
+        tell_rooms_changed([user_id])
 
 
 def visible_room_ids(user_id: int, room_ids: list[int]) -> set[int]:

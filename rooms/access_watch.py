@@ -17,16 +17,22 @@ class RoomAccessWatch:
     # Provided by ChatConsumer and the core's WebsocketConsumer (leave and send_error
     # are not declared here: a mixin's stub would shadow them).
     joined: dict[int, int]
+    watched: dict[int, list[int]] | None  # (rooms.watching, as is chat_rooms_changed)
     user: Any
 
     async def user_changed(self) -> None:
-        """Called when the user changed: leave the rooms no longer allowed."""
+        """Called when the user changed: leave the rooms no longer allowed (and list the
+        rooms anew for a watching socket: staff rooms may have gone)."""
         await self.leave_rooms_not_allowed(list(self.joined))
+        await self.chat_rooms_changed({})
 
     async def room_access_changed(self, event: dict[str, Any]) -> None:
-        """Called when a room's access changed: may this socket's user still be in it?"""
+        """Called when a room's access (or name) changed: may this socket's user still be
+        in it? A watching socket lists its rooms anew."""
         if event["room"] in self.joined:
             await self.leave_rooms_not_allowed([event["room"]])
+        if self.watched is not None and event["room"] in self.watched:
+            await self.chat_rooms_changed({})
 
     async def leave_rooms_not_allowed(self, room_ids: list[int]) -> None:
         allowed = await database_sync_to_async(visible_room_ids)(self.user.pk, room_ids)

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from .changes import delete_and_broadcast
-from .models import ChangeKind, Membership, Message, ModerationLogEntry, Room
+from .models import ChangeKind, Membership, Message, ModerationLogEntry, Room, RoomKind
 
 # Private and direct rooms are their members' business: staff who are not superusers see
 # in the admin, as in the chat, only the rooms they may see (and their messages, members
@@ -12,7 +12,10 @@ ROOM_FILTER = ("room", admin.RelatedOnlyFieldListFilter)
 def rooms_seen_by(request):
     if request.user.is_superuser:
         return Room.objects.all()
-    return Room.objects.visible_to(request.user)
+    # Archived rooms are out of the site's sight, not the admin's: staff keep the public
+    # ones they saw, to bring them back.
+    archived = Room.objects.filter(archived__isnull=False, kind=RoomKind.PUBLIC)
+    return Room.objects.visible_to(request.user) | archived
 
 
 class MembershipInline(admin.TabularInline):
@@ -27,10 +30,13 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Room)
 class RoomAdmin(admin.ModelAdmin):
-    list_display = ["id", "title", "kind", "staff_only", "created"]
+    list_display = ["id", "title", "kind", "staff_only", "created", "archived"]
     list_display_links = ["id", "title"]
-    list_filter = ["kind", "staff_only"]
+    list_filter = ["kind", "staff_only", ("archived", admin.EmptyFieldListFilter)]
     inlines = [MembershipInline]
+    # Archived: nobody sees the room on the site; clearing the date brings it back. A
+    # direct room's key (its members' ids) is what finds it again: never edited by hand.
+    readonly_fields = ["direct_key"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(pk__in=rooms_seen_by(request).values("pk"))

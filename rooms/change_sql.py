@@ -36,7 +36,8 @@ class Target:
     message: Message  # deleted or not
     staff_only: bool  # its room's
     kind: str  # its room's
-    is_member: bool  # whether the acting user is a member of its room
+    archived: bool  # its room's
+    role: str | None  # the acting user's in its room (None: not a member)
     actor: Any  # the acting user if active, else AnonymousUser
     done: tuple[int, str, int] | None  # the change its client_id made: seq, kind, message id
 
@@ -61,8 +62,10 @@ def target_sql() -> tuple[str, list[Any]]:
     )
     sql = (
         f"SELECT {', '.join(columns)}, r.{qn('staff_only')}, r.{qn('kind')},"  # noqa: S608 (names from the models)
-        f" EXISTS (SELECT 1 FROM {membership_table} s WHERE s.{qn('room_id')} = m.{qn('room_id')}"
-        f" AND s.{qn('user_id')} = %s), a.{qn(username)},"
+        f" r.{qn('archived')},"
+        f" (SELECT s.{qn('role')} FROM {membership_table} s"
+        f" WHERE s.{qn('room_id')} = m.{qn('room_id')} AND s.{qn('user_id')} = %s),"
+        f" a.{qn(username)},"
         f" {', '.join(parent)}, pa.{qn(username)},"
         f" {', '.join(actor)}, u.{qn(username)},"
         f" c.{qn('seq')}, c.{qn('kind')}, cm.{qn('number')}"
@@ -95,8 +98,8 @@ def read_target(room_id: int, number: int, actor_id: int | None, client_id: str)
         return None
     message = Message.from_db(connection.alias, names, converted(row[: len(names)]))
     rest = list(row[len(names) :])
-    staff_only, kind, is_member = bool(rest[0]), rest[1], bool(rest[2])
-    author_name, rest = rest[3], rest[4:]
+    staff_only, kind, archived, role = bool(rest[0]), rest[1], rest[2] is not None, rest[3]
+    author_name, rest = rest[4], rest[5:]
     if message.author_id is not None:
         message.author = user_named(message.author_id, author_name)
     width = len(PARENT_FIELDS)
@@ -116,7 +119,7 @@ def read_target(room_id: int, number: int, actor_id: int | None, client_id: str)
         values = dict(zip(ACTOR_FIELDS, flags, strict=True))
         actor = loaded(model, {**values, model.USERNAME_FIELD: actor_name})
     previous = (done[0], done[1], done[2]) if done[0] is not None else None
-    return Target(message, staff_only, kind, is_member, actor, previous)
+    return Target(message, staff_only, kind, archived, role, actor, previous)
 
 
 def user_named(pk: int, username: str) -> Any:

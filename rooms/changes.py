@@ -27,8 +27,8 @@ from django.utils import timezone
 
 from accounts.services import active_user
 
-from .access import get_room_for, refusal_for
-from .change_sql import read_target, store_change
+from .access import get_room_for, moderates, refusal_for
+from .change_sql import Target, read_target, store_change
 from .errors import (
     BAD_REQUEST,
     MESSAGE_INVALID,
@@ -36,8 +36,14 @@ from .errors import (
     USER_HAS_TO_LOGIN,
     ChatError,
 )
-from .events import message_event, render_message
-from .models import ChangeKind, Message, MessageChange, may_see_room, sees_staff_rooms
+from .events import message_event, render_message, room_broadcast
+from .mentions import keep_mentions, name_members
+from .models import (
+    ChangeKind,
+    Message,
+    MessageChange,
+    may_see_room,
+)
 from .posting import check_rate_limit, clean_text, take_next_seq
 
 logger = logging.getLogger(__name__)
@@ -47,16 +53,18 @@ logger = logging.getLogger(__name__)
 class Changed:
     seq: int  # what the change is acknowledged with
     event: dict[str, Any] | None  # what every socket in the room gets; None: nothing new
+    # An edit's or deletion's message as it was (its author, whom it named): what the
+    # sockets that count unread messages take back (rooms.events.room_broadcast).
+    before: tuple[str | None, list[str]] | None = None
+
+    def broadcast(self) -> dict[str, Any] | None:
+        """The layer event that carries the change to the room, if it changed anything."""
+        return None if self.event is None else room_broadcast(self.event, self.before)
 
 
 # A change applied to a message read earlier, with the seq it takes: what it changed,
 # or None if the message changed since it was read (then it is read again and retried).
 Change = Callable[[Message, int], "Changed | None"]
-
-
-def is_moderator(user: AbstractBaseUser) -> bool:
-    """Who may delete anyone's message in the rooms they can see."""
-    return sees_staff_rooms(user) or user.has_perm("rooms.moderate_room")
 
 
 def previous_change(
@@ -86,8 +94,9 @@ def target_of(
     kind: str,
     *,
     in_admin: bool = False,
-) -> tuple[Any, Message] | Changed:
-    """The acting user and the message a change is about, or the answer to a retry (the
+) -> Target | Changed:
+    """What a change is about (the acting user, the message, the user's role in its
+    room, the room's kind: rooms.change_sql.Target), or the answer to a retry (the
     change this client_id made). In one query (rooms/change_sql.py); the refusals in the
     order the socket has always given them: login, the room (a staff room's messages are
     never described), a retry, then the message (MESSAGE_INVALID if gone or deleted).
@@ -103,7 +112,11 @@ def target_of(
     if not actor.is_authenticated:
         raise ChatError(USER_HAS_TO_LOGIN, room_id)
     visible = may_see_room(
-        actor, staff_only=found.staff_only, kind=found.kind, is_member=found.is_member
+        actor,
+        staff_only=found.staff_only,
+        kind=found.kind,
+        is_member=found.role is not None,
+        archived=found.archived,
     )
     if not visible and not in_admin:
         raise ChatError(refusal_for(found.kind), room_id)
@@ -114,7 +127,7 @@ def target_of(
         return Changed(seq, None)
     if found.message.deleted is not None:
         raise ChatError(MESSAGE_INVALID, room_id)
-    return actor, found.message
+    return found
 
 
 def record_change(
@@ -183,7 +196,7 @@ def edit_message(user_id: int, room_id: int, number: int, text: str, client_id: 
     found = target_of(user_id, room_id, number, client_id, ChangeKind.EDIT)
     if isinstance(found, Changed):
         return found  # a retry is answered, never refused for the rate
-    user, message = found
+    user, message, kind = found.actor, found.message, found.kind
     text = clean_text(text)
     check_rate_limit(user_id)
     edited = timezone.now()
@@ -194,10 +207,15 @@ def edit_message(user_id: int, room_id: int, number: int, text: str, client_id: 
         window = settings.CHAT_EDIT_WINDOW_SECONDS
         if window > 0 and edited - message.created > timedelta(seconds=window):
             raise ChatError(PERMISSION_DENIED, room_id)
-        message.text, message.edited = text, edited
-        if not record_change(message, seq, ChangeKind.EDIT, user, client_id, "text", "edited"):
+        before = (user.get_username(), list(message.mentioned))
+        before_text, message.text, message.edited = message.text, text, edited
+        named = name_members(message, kind, before=before_text)
+        fields = ("text", "edited", "mentioned")
+        if not record_change(message, seq, ChangeKind.EDIT, user, client_id, *fields):
             return None
-        return Changed(seq, message_event(message))
+        if named or before[1]:
+            keep_mentions(message, named, replacing=True)
+        return Changed(seq, message_event(message), before)
 
     return changing(change, message, user, client_id, ChangeKind.EDIT)
 
@@ -216,20 +234,22 @@ def delete_message(
     found = target_of(actor_id, room_id, number, client_id, ChangeKind.DELETE, in_admin=in_admin)
     if isinstance(found, Changed):
         return found
-    actor, message = found
+    actor, message, role = found.actor, found.message, found.role
     if rate_limited:
         check_rate_limit(actor_id)
     deleted = timezone.now()
 
     def change(message: Message, seq: int) -> Changed | None:
-        if message.author_id != actor.pk and not is_moderator(actor):
+        if message.author_id != actor.pk and not moderates(actor, role):
             raise ChatError(PERMISSION_DENIED, room_id)
+        author = message.author.get_username() if message.author else None
+        before = (author, list(message.mentioned))
         message.text, message.deleted, message.reaction_summary = "", deleted, []
         fields = ("text", "deleted", "reaction_summary")
         if not record_change(message, seq, ChangeKind.DELETE, actor, client_id, *fields):
             return None
         message.reactions.all().delete()  # every row, even one the summary missed
-        return Changed(seq, message_event(message))
+        return Changed(seq, message_event(message), before)
 
     return changing(change, message, actor, client_id, ChangeKind.DELETE)
 
@@ -243,14 +263,14 @@ def delete_and_broadcast(actor: AbstractBaseUser, message: Message) -> bool:
     False if the message was already deleted."""
     from chatapp.websocket import group_send
 
-    from .events import room_broadcast, room_group
+    from .events import room_group
 
     try:
         changed = delete_message(actor.pk, message.room_id, message.number, in_admin=True)
     except ChatError:
         return False
-    if changed.event is not None:
-        event = room_broadcast(changed.event)
+    event = changed.broadcast()
+    if event is not None:
 
         def broadcast() -> None:
             try:

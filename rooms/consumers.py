@@ -68,6 +68,7 @@ from .presence import (
     current_presence_event,
     presence,
 )
+from .watching import RoomWatch
 
 logger = logging.getLogger(__name__)
 
@@ -80,10 +81,12 @@ LOSES_ROOM = (ROOM_ACCESS_DENIED, ROOM_INVALID)
 
 # The protocol's commands (docs/protocol.md, "Frames"): each is handled by cmd_<name>
 # (the conversation's edit, delete and react in rooms/conversation.py).
-COMMANDS = ("join", "leave", "send", "typing", "edit", "delete", "react", "read")
+COMMANDS = ("join", "leave", "send", "typing", "edit", "delete", "react", "read", "watch")
 
 
-class ChatConsumer(ConversationCommands, RoomAccessWatch, InOrderDelivery, WebsocketConsumer):
+class ChatConsumer(
+    ConversationCommands, RoomWatch, RoomAccessWatch, InOrderDelivery, WebsocketConsumer
+):
     """Anonymous sockets may connect, and get USER_HAS_TO_LOGIN for every command.
 
     The commands are here; how room broadcasts reach a joined socket (in seq order,
@@ -93,6 +96,7 @@ class ChatConsumer(ConversationCommands, RoomAccessWatch, InOrderDelivery, Webso
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.joined: dict[int, int] = {}  # room id -> highest seq sent to this socket
+        self.watched: dict[int, list[int]] | None = None  # after `watch` (rooms.watching)
         self.typing_sent: dict[int, float] = {}
 
     async def connect(self) -> None:
@@ -112,6 +116,7 @@ class ChatConsumer(ConversationCommands, RoomAccessWatch, InOrderDelivery, Webso
     async def disconnect(self, code: int) -> None:
         """Called when the socket closes: leave every joined room."""
         per_loop(PresenceHeartbeat).discard(self)
+        await self.unwatch_all()
         for room_id in list(self.joined):
             await self.leave(room_id, reply=False, explicit=False)
 
@@ -179,7 +184,7 @@ class ChatConsumer(ConversationCommands, RoomAccessWatch, InOrderDelivery, Webso
             joined: Joined = await database_sync_to_async(join_room)(self.user.pk, room_id, since)
         except ChatError as error:
             if not already:
-                await self.hub_leave(room_group(room_id))
+                await self.drop_room_group(room_id)
             elif error.code in LOSES_ROOM:  # no longer allowed in: nothing more of it
                 await self.leave(room_id, reply=False, explicit=True)
             raise
@@ -229,7 +234,7 @@ class ChatConsumer(ConversationCommands, RoomAccessWatch, InOrderDelivery, Webso
 
         def store() -> tuple[int, dict[str, Any] | None]:
             event, created = store_message(self.user.pk, room_id, text, client_id, reply_to)
-            return event["seq"], event if created else None
+            return event["seq"], room_broadcast(event) if created else None
 
         await self.change_room(room_id, client_id, store)
 
@@ -238,7 +243,8 @@ class ChatConsumer(ConversationCommands, RoomAccessWatch, InOrderDelivery, Webso
     ) -> None:
         """Run a change (a send, an edit, a deletion, a reaction) in a joined room:
         acknowledge it with its seq, then broadcast what it changed, if anything (a
-        retried client_id changes nothing and is acknowledged again)."""
+        retried client_id changes nothing and is acknowledged again). `change` returns
+        the seq and the layer event (rooms.events.room_broadcast), made in its thread."""
         if room_id not in self.joined:
             raise ChatError(ROOM_ACCESS_DENIED, room_id)
         try:
@@ -251,7 +257,7 @@ class ChatConsumer(ConversationCommands, RoomAccessWatch, InOrderDelivery, Webso
         # Stored: acknowledge before broadcasting, so a failing layer cannot hide it.
         await self.send_json(ack_reply(client_id, room_id, seq))
         if event is not None:
-            await self.broadcast(room_id, room_broadcast(event))
+            await self.broadcast(room_id, event)
 
     async def cmd_typing(self, content: dict[str, Any]) -> None:
         room_id = int_field(content, "room")
@@ -278,7 +284,7 @@ class ChatConsumer(ConversationCommands, RoomAccessWatch, InOrderDelivery, Webso
 
     async def leave(self, room_id: int, *, reply: bool, explicit: bool) -> None:
         self.joined.pop(room_id, None)
-        await self.hub_leave(room_group(room_id))
+        await self.drop_room_group(room_id)
         if reply:
             await self.send_json(leave_reply(room_id))
         store = presence()
@@ -290,6 +296,8 @@ class ChatConsumer(ConversationCommands, RoomAccessWatch, InOrderDelivery, Webso
         elif last:
             await self.notify(room_id, username, MessageType.LEAVE)
         await broadcast_presence(room_id)
+        if explicit:  # not at disconnect: nobody is left to tell
+            await self.room_left(room_id)
 
     async def notify(self, room_id: int, username: str, msg_type: int) -> None:
         if settings.NOTIFY_USERS_ON_ENTER_OR_LEAVE_ROOMS:

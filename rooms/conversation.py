@@ -21,7 +21,7 @@ from .read_positions import mark_read
 
 
 def outcome(changed: Changed) -> tuple[int, dict[str, Any] | None]:
-    return changed.seq, changed.event
+    return changed.seq, changed.broadcast()
 
 
 class ConversationCommands:
@@ -35,6 +35,10 @@ class ConversationCommands:
         async def send_json(self, content: Any, close: bool = False) -> None: ...
 
         async def send_frame(self, text: str) -> None: ...
+
+        def read_moved(self, event: dict[str, Any]) -> bool: ...
+
+        async def count_again(self, room_id: int) -> None: ...
 
         async def change_room(
             self, room_id: int, client_id: str, change: Callable[[], tuple[int, Any]]
@@ -78,18 +82,28 @@ class ConversationCommands:
         room_id = int_field(content, "room")
         seq = int_field(content, "seq", room=room_id)
         position = await database_sync_to_async(mark_read)(self.user.pk, room_id, seq)
-        frame = read_event(position.room_id, position.read_seq, position.unread)
+        counts = position.counts
+        frame = read_event(counts.room_id, counts.read_seq, counts.unread, counts.mentions)
+        event = {
+            "type": "chat.read",
+            "room": room_id,
+            "counts": [counts.read_seq, counts.last_seq, counts.unread, counts.mentions],
+            "text": encode(frame),
+        }
         if not position.moved:
-            await self.send_json(frame)
+            await self.chat_read(event)
             return
         try:
-            await auser_send(self.user.pk, {"type": "chat.read", "text": encode(frame)})
+            await auser_send(self.user.pk, event)
         except Exception:
             # Stored: this socket is told now, the others when they next watch or join.
-            await self.send_json(frame)
+            await self.chat_read(event)
 
     async def chat_read(self, event: dict[str, Any]) -> None:
-        """Called with the user's new read position (rooms/read_positions.py)."""
+        """Called with the user's new read position (rooms/read_positions.py): counted
+        from here on by a watching socket (rooms.watching)."""
+        if not self.read_moved(event):
+            await self.count_again(event["room"])
         if self.takes_changes:  # the multichat front end has no read positions
             await self.send_frame(event["text"])
 

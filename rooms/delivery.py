@@ -28,6 +28,7 @@ class Live(Enum):
     """What a room broadcast needs at a socket (InOrderDelivery.live_step)."""
 
     SKIP = "not joined, or already sent"
+    COUNT = "its tally: a room watched, not joined (rooms.watching)"
     SEND = "its frame"
     ADVANCE = "its seq, not its frame: a change, to a client that cannot apply it"
     GAP = "the seqs before it from the record first"
@@ -39,6 +40,7 @@ class InOrderDelivery:
     # Provided by ChatConsumer and the core's WebsocketConsumer (as are send_frame
     # and close, which are not declared here: a mixin's stub would shadow them).
     joined: dict[int, int]
+    watched: dict[int, list[int]] | None  # (rooms.watching, as are count_step & co.)
     auth_user_id: int | None
     channel_name: str
     # Whether the client applies changes of a message it has (edits, reactions,
@@ -48,8 +50,12 @@ class InOrderDelivery:
     takes_changes: bool = True
 
     async def chat_event(self, event: dict[str, Any]) -> None:
-        """Called for each room broadcast: forward it once, in seq order, if still joined."""
+        """Called for each room broadcast: forward it once, in seq order, if still joined;
+        count it if the room is watched (rooms.watching)."""
         step = self.live_step(event, {})
+        if step is Live.COUNT:
+            await self.watched_event(event)
+            return
         if step is Live.SKIP:
             return
         room_id, seq = event["room"], event.get("seq")
@@ -66,27 +72,40 @@ class InOrderDelivery:
         """Room broadcasts that arrived together go out as one frame: the frames of
         those this socket has not had, unless one needs more than its frame (a gap
         in seq to fill from the record, or another kind of event)."""
+        if any(event.get("type") != ROOM_EVENT for event in events):
+            return None
+        if self.watched and self.count_gaps(events):
+            return None
         sent: dict[int, int] = {}  # room id -> seq, as chat_event would have set it
-        frames = []
+        frames: list[str | dict[str, Any]] = []  # an event: to count once all is known
         for event in events:
-            if event.get("type") != ROOM_EVENT:
-                return None
             step = self.live_step(event, sent)
             if step is Live.GAP:
                 return None
+            if step is Live.COUNT:
+                frames.append(event)
             if step in (Live.SEND, Live.ADVANCE):
                 if event.get("seq") is not None:
                     sent[event["room"]] = event["seq"]
                 if step is Live.SEND:
                     frames.append(event["text"])
         self.joined.update(sent)
-        return frames
+        return [frame for frame in map(self.counted_frame, frames) if frame is not None]
+
+    def counted_frame(self, frame: str | dict[str, Any]) -> str | None:
+        if isinstance(frame, str):
+            return frame
+        activity = self.count_step(frame)
+        return encode(activity) if activity else None
 
     def live_step(self, event: dict[str, Any], sent: dict[int, int]) -> Live:
         """What a room broadcast needs at this socket; `sent` holds seqs of this batch
         not yet in `joined`."""
         room_id = event["room"]
-        if room_id not in self.joined or event.get("not_to_user") == self.auth_user_id:
+        if room_id not in self.joined:
+            watched = self.watched and room_id in self.watched and event.get("seq")
+            return Live.COUNT if watched else Live.SKIP
+        if event.get("not_to_user") == self.auth_user_id:
             return Live.SKIP
         seq = event.get("seq")
         if seq is None:
@@ -100,10 +119,15 @@ class InOrderDelivery:
 
     async def hub_recovered(self, event: dict[str, Any]) -> None:
         """Called when this process's subscription to a room came back (e.g. Redis
-        restarted): send what was stored meanwhile, or close (4008) to resume."""
+        restarted): send what was stored meanwhile, or close (4008) to resume; a watched
+        room is counted again (and dropped if the user lost it meanwhile: the event
+        that would have said so may be among those lost)."""
         for room_id, last in list(self.joined.items()):
             if room_group(room_id) == event["group"]:
                 await self.catch_up(room_id, last, MAX_ID)
+        for room_id in list(self.watched or ()):
+            if room_group(room_id) == event["group"]:
+                await self.count_again(room_id)
 
     async def catch_up(self, room_id: int, after: int, before: int) -> bool:
         """Send the stored messages with after < seq < before (to a client that takes no

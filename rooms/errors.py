@@ -59,6 +59,11 @@ MESSAGE_TOO_LONG = "MESSAGE_TOO_LONG"
 MESSAGE_INVALID = "MESSAGE_INVALID"
 # Not yours and you are no moderator, or the edit window is over.
 PERMISSION_DENIED = "PERMISSION_DENIED"
+# Managing rooms (rooms.ownership, rooms.direct): no active user of that name (who could
+# be in the room), or the name is not a member of it.
+USER_INVALID = "USER_INVALID"
+# Another room has that title (compared case-insensitively), or it is reserved.
+ROOM_TITLE_TAKEN = "ROOM_TITLE_TAKEN"
 # The core's codes (BAD_REQUEST, RATE_LIMITED, SERVER_ERROR, SERVICE_UNAVAILABLE, imported
 # above) reach the chat page too, with the core's texts; only their treatment is ours.
 
@@ -72,6 +77,8 @@ ERRORS: dict[str, ErrorCode] = {
     MESSAGE_TOO_LONG: ErrorCode("That message is too long.", Treatment.FINAL),
     MESSAGE_INVALID: ErrorCode("That message is no longer there.", Treatment.FINAL),
     PERMISSION_DENIED: ErrorCode("You may not change that message.", Treatment.FINAL),
+    USER_INVALID: ErrorCode("There is no such user here.", Treatment.FINAL),
+    ROOM_TITLE_TAKEN: ErrorCode("Another room has that name already.", Treatment.FINAL),
     RATE_LIMITED: ErrorCode(ERROR_TEXTS[RATE_LIMITED], Treatment.RETRY_BY_HAND),
     SERVER_ERROR: ErrorCode(ERROR_TEXTS[SERVER_ERROR], Treatment.RETRY_BY_HAND),
     SERVICE_UNAVAILABLE: ErrorCode(ERROR_TEXTS[SERVICE_UNAVAILABLE], Treatment.RETRY_LATER),

@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.template.loader import render_to_string
 
+from .mentions import says_here
 from .models import Message, MessageType
 
 # The layer event type of everything sent to a room's sockets (ChatConsumer.chat_event).
@@ -85,6 +86,7 @@ def message_event(message: Message) -> dict[str, Any]:
         "edited": message.edited.isoformat() if message.edited else None,
         "reactions": message.reaction_summary,
         "reply_to": reply_of(message),
+        "mentions": message.mentioned,
         "html": message.html,
     }
 
@@ -137,10 +139,10 @@ def leave_reply(room_id: int) -> dict[str, Any]:
     return {"leave": room_id}
 
 
-def read_event(room_id: int, seq: int, unread: int) -> dict[str, Any]:
+def read_event(room_id: int, seq: int, unread: int, mentions: int) -> dict[str, Any]:
     """The user's read position in a room moved (on this device or another): it stands at
-    `seq`, with `unread` messages by others after it."""
-    return {"read": room_id, "seq": seq, "unread": unread}
+    `seq`, with `unread` messages by others after it, `mentions` of them naming the user."""
+    return {"read": room_id, "seq": seq, "unread": unread, "mentions": mentions}
 
 
 def ack_reply(client_id: str, room_id: int, seq: int) -> dict[str, Any]:
@@ -162,18 +164,39 @@ def encode(event: dict[str, Any]) -> str:
     return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
 
 
-def room_broadcast(event: dict[str, Any]) -> dict[str, Any]:
+def room_broadcast(
+    event: dict[str, Any], before: tuple[str | None, list[str]] | None = None
+) -> dict[str, Any]:
     """The layer event that carries a message or notice to a room's sockets, encoded
     once; its seq (None for notices) lets each socket deliver in order, and `change`
-    marks an edit, a reaction change or a deletion (rooms.delivery.Live.ADVANCE)."""
+    marks an edit, a reaction change or a deletion (rooms.delivery.Live.ADVANCE).
+
+    A stored message's event also carries its `tally`: what the sockets that count
+    the room's unread messages without showing it need (rooms/watching.py), so that none
+    of them decodes the frame: its id, author and the members it names now (None once
+    deleted), and `before` (an edit's or deletion's: author and names as they were)."""
     carried = {
         "type": ROOM_EVENT,
         "room": event["room"],
         "seq": event.get("seq"),
         "text": encode(event),
     }
-    if event.get("id") is not None and event["id"] != event.get("seq"):
+    number = event.get("id")
+    if number is None:
+        return carried  # a notice: counts nothing
+    if number != event.get("seq"):
         carried["change"] = True  # of a message sent before: not for every client
+    deleted = bool(event.get("deleted"))
+    tally: dict[str, Any] = {
+        "id": number,
+        "by": before[0] if before else event.get("username"),
+        "now": None if deleted else event.get("mentions", []),
+    }
+    if before is not None:
+        tally["was"] = before[1]
+    elif not carried.get("change") and says_here(event.get("message") or ""):
+        tally["here"] = True
+    carried["tally"] = tally
     return carried
 
 

@@ -18,6 +18,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from accounts.services import active_user
 
 from .access import become_member, check_join_rate, get_room_for
+from .direct import shown_title
 from .events import message_event
 from .models import Message, Room
 
@@ -53,6 +54,7 @@ def join_room(user_id: int, room_id: int, since: int | None) -> Joined:
     check_join_rate(user_id, room_id)
     room = get_room_for(user, room_id)
     become_member(user_id, room)
+    title = shown_title(room, user)  # a direct room is named after the others in it
     with transaction.atomic():
         # No change of the room commits while the history is read, so the history shows
         # exactly the room at `last_seq`, and every later change comes live with a
@@ -70,7 +72,7 @@ def join_room(user_id: int, room_id: int, since: int | None) -> Joined:
                     missed_messages(room.pk, since, changed[0] + 1, REPLAY_PAGE) if changed else []
                 )
                 return Joined(
-                    title=room.title,
+                    title=title,
                     history=first_page,
                     until=changed[0] if changed else 0,
                     resync=False,
@@ -78,7 +80,7 @@ def join_room(user_id: int, room_id: int, since: int | None) -> Joined:
                     username=user.get_username(),
                 )
         return Joined(
-            title=room.title,
+            title=title,
             history=[message_event(m) for m in latest_messages(room)],
             until=0,
             resync=since is not None,

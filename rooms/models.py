@@ -44,22 +44,28 @@ class RoomKind(models.TextChoices):
     DIRECT = "direct", "direct"  # a conversation of 2 to 8 users; nobody joins later
 
 
-def may_see_room(user, *, staff_only: bool, kind: str, is_member: bool) -> bool:
+def may_see_room(
+    user, *, staff_only: bool, kind: str, is_member: bool, archived: bool = False
+) -> bool:
     """The one rule of who sees a room: staff rooms only staff; private and direct
-    rooms only their members."""
-    if staff_only and not sees_staff_rooms(user):
+    rooms only their members; archived rooms nobody (on the site: the admin keeps them)."""
+    if archived or (staff_only and not sees_staff_rooms(user)):
         return False
     return kind == RoomKind.PUBLIC or is_member
 
 
 class RoomQuerySet(models.QuerySet):
+    def open(self) -> RoomQuerySet:
+        """The rooms not archived: every other room is out of the site's sight."""
+        return self.filter(archived__isnull=True)
+
     def public(self) -> RoomQuerySet:
         """The rooms every logged-in user sees listed (public, not staff-only)."""
-        return self.filter(staff_only=False, kind=RoomKind.PUBLIC)
+        return self.open().filter(staff_only=False, kind=RoomKind.PUBLIC)
 
     def listed_to_staff(self) -> RoomQuerySet:
         """The rooms every staff user sees listed (public, staff-only too)."""
-        return self.filter(kind=RoomKind.PUBLIC)
+        return self.open().filter(kind=RoomKind.PUBLIC)
 
     def listed_to(self, user) -> RoomQuerySet:
         """The public rooms `user` sees listed (staff-only ones too for staff)."""
@@ -69,8 +75,10 @@ class RoomQuerySet(models.QuerySet):
         """The private and direct rooms `user` is a member of (and may see)."""
         if not getattr(user, "is_authenticated", False):
             return self.none()
-        mine = self.exclude(kind=RoomKind.PUBLIC).filter(
-            Exists(Membership.objects.filter(room=OuterRef("pk"), user=user))
+        mine = (
+            self.open()
+            .exclude(kind=RoomKind.PUBLIC)
+            .filter(Exists(Membership.objects.filter(room=OuterRef("pk"), user=user)))
         )
         return mine if sees_staff_rooms(user) else mine.filter(staff_only=False)
 
@@ -94,6 +102,14 @@ class Room(models.Model):
         "conversation between its members.",
     )
     created = models.DateTimeField(default=timezone.now, editable=False)
+    # Set when an owner or staff archives the room: nobody sees it on the site any more
+    # (the admin keeps it, and clearing this brings it back).
+    archived = models.DateTimeField(null=True, blank=True)
+    # A direct room's members as "id.id…" (ascending): the same people always get the
+    # same room. Empty (NULL) for every other kind.
+    direct_key = models.CharField(
+        max_length=200, null=True, blank=True, unique=True, editable=False
+    )
     # The seq of the newest change (a message, an edit, a deletion, a reaction); bumped
     # in the same transaction as the change.
     last_seq = models.PositiveBigIntegerField(default=0, editable=False)
@@ -120,7 +136,13 @@ class Room(models.Model):
             and getattr(user, "is_authenticated", False)
             and self.memberships.filter(user=user).exists()
         )
-        return may_see_room(user, staff_only=self.staff_only, kind=self.kind, is_member=is_member)
+        return may_see_room(
+            user,
+            staff_only=self.staff_only,
+            kind=self.kind,
+            is_member=is_member,
+            archived=self.archived is not None,
+        )
 
 
 class MemberRole(models.TextChoices):
@@ -190,6 +212,9 @@ class Message(models.Model):
     # replied to it (an edit or deletion then re-renders the replies' quotes).
     reaction_summary = models.JSONField(default=list, blank=True, editable=False)
     replied = models.BooleanField(default=False, editable=False)
+    # The usernames of the members it names (`@alice`), as events show them; the Mention
+    # rows are what unread counts read (rooms.mentions).
+    mentioned = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
         ordering = ["room", "number"]
@@ -228,6 +253,25 @@ class Reaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.emoji} on #{self.message.number}"
+
+
+class Mention(models.Model):
+    """A message names a member (`@username`): counted in their mentions until read.
+    Kept with every send and edit of the message (rooms.mentions)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="mentions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_mentions"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user"], name="mention_once_per_message")
+        ]
+        indexes = [models.Index(fields=["user", "message"], name="mention_by_user")]
+
+    def __str__(self) -> str:
+        return f"@{self.user} in #{self.message.number}"
 
 
 class ChangeKind(models.TextChoices):

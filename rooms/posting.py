@@ -22,7 +22,7 @@ from django.db.models import F
 from accounts.services import active_user
 from chatapp.ratelimit import within_rate
 
-from .access import get_room_for
+from .access import get_room_for, is_moderator, moderates, role_in
 from .errors import (
     BAD_REQUEST,
     MESSAGE_EMPTY,
@@ -33,6 +33,7 @@ from .errors import (
     ChatError,
 )
 from .events import message_event, render_message, room_broadcast, room_group
+from .mentions import check_here, keep_mentions, name_members, says_here
 from .models import Message, MessageType, Room
 
 logger = logging.getLogger(__name__)
@@ -159,8 +160,10 @@ def post_message(
                 reply_to=parent,
                 client_id=client_id if author is not None else "",
             )
+            named = name_members(message, room.kind)
             message.html = render_message(message)
             message.save()
+            keep_mentions(message, named, replacing=False)
             if parent is not None and not parent.replied:
                 # Its edits and its deletion now re-render the replies' quotes.
                 Message.objects.filter(pk=parent.pk).update(replied=True)
@@ -181,6 +184,8 @@ def store_message(
     user = active_user(user_id)
     room = get_room_for(user, room_id)  # re-checked: staff may have lost the flag
     text = clean_text(text)
+    if says_here(text):
+        check_here(text, room.pk, is_moderator(user) or moderates(user, role_in(user.pk, room)))
     posted = post_message(
         room=room,
         author=user,

@@ -116,7 +116,7 @@ def react(user_id: int, room_id: int, number: int, emoji: Any, on: Any, client_i
     found = target_of(user_id, room_id, number, client_id, ChangeKind.REACT)
     if isinstance(found, Changed):
         return found  # a retry is answered, never refused for the rate
-    user, message = found
+    user, message = found.actor, found.message
     check_rate_limit(user_id)
     username = user.get_username()
 

@@ -1,8 +1,8 @@
 """Where a user has read up to in a room, the same on every device.
 
-`Membership.read_seq` moves forward only; what is unread is counted from it: messages
-by others (server notices too), not deleted, created after it. Synchronous ORM work:
-the consumer calls it through database_sync_to_async.
+`Membership.read_seq` moves forward only; what is unread is counted from it
+(rooms/unread.py). Synchronous ORM work: the consumer calls it through
+database_sync_to_async.
 """
 
 from __future__ import annotations
@@ -13,14 +13,13 @@ from accounts.services import active_user
 
 from .access import get_room_for
 from .errors import ROOM_ACCESS_DENIED, ChatError
-from .models import Membership, Message, Room
+from .models import Membership
+from .unread import RoomCounts, room_counts
 
 
 @dataclass(frozen=True)
 class ReadPosition:
-    room_id: int
-    read_seq: int
-    unread: int
+    counts: RoomCounts  # the room's counts with the position as it is now
     moved: bool  # False: it was there (or further) already
 
 
@@ -30,13 +29,7 @@ def mark_read(user_id: int, room_id: int, seq: int) -> ReadPosition:
     room = get_room_for(user, room_id)
     seq = min(seq, room.last_seq)
     moved = Membership.objects.filter(room=room, user=user, read_seq__lt=seq).update(read_seq=seq)
-    read_seq = Membership.objects.filter(room=room, user=user).values_list("read_seq", flat=True)
-    if not read_seq:
+    counts = room_counts(user.pk, [room.pk])
+    if not counts:
         raise ChatError(ROOM_ACCESS_DENIED, room_id)  # not a member: open the room first
-    return ReadPosition(room.pk, read_seq[0], unread_count(room, user.pk, read_seq[0]), moved > 0)
-
-
-def unread_count(room: Room, user_id: int, read_seq: int) -> int:
-    """Messages by others (server notices too), not deleted, created after `read_seq`."""
-    after = Message.objects.filter(room=room, number__gt=read_seq, deleted__isnull=True)
-    return after.exclude(author_id=user_id).count()
+    return ReadPosition(counts[0], moved > 0)

@@ -1,6 +1,6 @@
 """Open pages follow room changes made anywhere (admin, shell) without a reload: the
 lobbies' room lists, and who may still be in a room (a removed member, a room made
-private or staff-only) at once on every socket."""
+private, staff-only or archived) at once on every socket."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from chatapp.websocket import (
 
 from .events import room_group
 from .models import MemberRole, Membership, Room, RoomKind, sees_staff_rooms
+from .user_events import tell_rooms_changed
 
 logger = logging.getLogger(__name__)
 
@@ -58,11 +59,19 @@ def room_changed(**kwargs) -> None:
     transaction.on_commit(publish_room_list)
 
 
+def access_of(kind: str, staff_only: bool, archived: object) -> dict:
+    """What of a room decides who may be in it (an archive date counts only as set or not)."""
+    return {"kind": kind, "staff_only": staff_only, "archived": archived is not None}
+
+
 @receiver(pre_save, sender=Room)
 def remember_access(instance: Room, **kwargs) -> None:
     before = None
     if instance.pk is not None:
-        before = Room.objects.filter(pk=instance.pk).values("kind", "staff_only").first()
+        fields = ("kind", "staff_only", "archived", "title")
+        row = Room.objects.filter(pk=instance.pk).values(*fields).first()
+        if row:
+            before = (access_of(row["kind"], row["staff_only"], row["archived"]), row["title"])
     instance._access_before = before  # type: ignore[attr-defined]
 
 
@@ -70,22 +79,40 @@ def remember_access(instance: Room, **kwargs) -> None:
 def room_access_changed(instance: Room, created: bool, **kwargs) -> None:
     """A public room made private keeps only its owners (opening it made everyone else
     a member; the owners, or the admin, invite who belongs); then every socket in a room
-    whose access changed checks its user may still be there."""
+    whose access changed (archived too: nobody may be in it) checks its user may still
+    be there. A room archived or brought back changes its members' lists of rooms; a
+    renamed one only its name in them (rooms.watching)."""
     before = getattr(instance, "_access_before", None)
     if created or before is None:
         return
-    if before == {"kind": instance.kind, "staff_only": instance.staff_only}:
+    access, title = before
+    group = room_group(instance.pk)
+    if access == access_of(instance.kind, instance.staff_only, instance.archived):
+        if title != instance.title:
+            event = {"type": "room.renamed", "room": instance.pk, "title": instance.title}
+            transaction.on_commit(lambda: send_or_log(group, event))
         return
-    if before["kind"] == RoomKind.PUBLIC and instance.kind != RoomKind.PUBLIC:
+    if access["kind"] == RoomKind.PUBLIC and instance.kind != RoomKind.PUBLIC:
         Membership.objects.filter(room=instance).exclude(role=MemberRole.OWNER).delete()
+    if access["archived"] != (instance.archived is not None):
+        # Brought back, its members' sockets are in its group no more: tell them.
+        tell_rooms_changed(list(instance.memberships.values_list("user_id", flat=True)))
     event = {"type": "room.access_changed", "room": instance.pk}
-    transaction.on_commit(lambda: send_or_log(room_group(instance.pk), event))
+    transaction.on_commit(lambda: send_or_log(group, event))
+
+
+@receiver(post_save, sender=Membership)
+def membership_made(instance: Membership, created: bool, **kwargs) -> None:
+    """Invited, or a member of a new room or conversation: the user's watching sockets
+    list their rooms anew (a muted room too: it counts differently)."""
+    tell_rooms_changed([instance.user_id])
 
 
 @receiver(post_delete, sender=Membership)
 def membership_ended(instance: Membership, **kwargs) -> None:
     """Left or removed: the user's sockets leave the room at once if they may no longer
-    see it (a public room they left they may still open)."""
+    see it (a public room they left they may still open), and watching ones list their
+    rooms anew (the login watch calls `user_changed`)."""
     transaction.on_commit(lambda: notify_auth_changed(instance.user_id))
 
 

@@ -8,15 +8,17 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from .access import get_room_for
-from .changes import is_moderator
+from .access import get_room_for, is_moderator
+from .direct import with_shown_titles
 from .errors import BAD_REQUEST, ChatError, errors_for_page
 from .events import message_event
 from .forms import BackendSendForm
 from .history import messages_before
 from .models import MessageType, Room
+from .ownership import may_create_rooms
 from .posting import send_room_message
 from .signals import lobby_stream_for
+from .views_rooms import LEFT_ROOM_KEY
 
 
 def _visible_room_or_404(request: HttpRequest, room_id: int):
@@ -38,8 +40,11 @@ def lobby(request: HttpRequest, room_id: int | None = None) -> HttpResponse:
         {
             "rooms": Room.objects.listed_to(request.user),
             # Private and direct rooms the user is in: never in the live list (rooms/signals.py).
-            "my_rooms": Room.objects.joined_by(request.user),
+            # A direct room is listed by the others' names.
+            "my_rooms": with_shown_titles(Room.objects.joined_by(request.user), request.user),
+            "may_create_rooms": may_create_rooms(request.user),
             "open_room_id": room_id,
+            "left_room_id": request.session.pop(LEFT_ROOM_KEY, None),
             "lobby_stream": lobby_stream_for(request.user),
             "max_length": settings.CHAT_MAX_MESSAGE_LENGTH,
             "message_types": MessageType.by_name(),

@@ -8,7 +8,7 @@ Importing any of it reads settings (stream signing): a server wrapper that loads
 before the application names DJANGO_SETTINGS_MODULE first (chatapp/serve.py).
 """
 
-from .auth import auser_send, notify_auth_changed
+from .auth import auser_send, notify_auth_changed, user_send
 from .backend import (
     aconsumer_command,
     agroup_send,
@@ -83,5 +83,6 @@ __all__ = [
     "stream_path",
     "stream_send",
     "turbo_stream",
+    "user_send",
     "ws_url",
 ]

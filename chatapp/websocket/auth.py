@@ -89,8 +89,12 @@ class UserSockets:
             user_id: int | None = event.get("user")
             if user_id is None:
                 continue  # names no user: none of the sockets is its user's
+            # auth.changed is every socket's; an event of the app's own (auser_send) goes
+            # to the user's sockets that handle it, not to, say, a page's stream socket.
+            handler = event.get("type", "").replace(".", "_")
             for socket in list(self.by_user.get(user_id, ())):
-                socket.hub_deliver(event)
+                if getattr(socket, handler, None) is not None:
+                    socket.hub_deliver(event)
 
     async def recheck_every(self) -> None:
         while True:
@@ -217,6 +221,11 @@ async def auser_send(user_id: int, event: dict[str, Any]) -> None:
     names the handler, as for a group). It rides AUTH_GROUP: one subscription per
     process, handed to the user's sockets only, not a group per user."""
     await agroup_send(AUTH_GROUP, {**event, "user": user_id})
+
+
+def user_send(user_id: int, event: dict[str, Any]) -> None:
+    """`auser_send` from synchronous code (signals, views, services)."""
+    group_send(AUTH_GROUP, {**event, "user": user_id})
 
 
 def notify_auth_changed(user_id: int, *, ended_session: str | None = None) -> None:

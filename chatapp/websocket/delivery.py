@@ -71,6 +71,18 @@ class HubDelivery:
             self.hub_groups.discard(group)
             await get_hub().unsubscribe(group, self)
 
+    async def hub_follow(self, group: str) -> None:
+        """Receive `group`'s events like `hub_join`, without the socket keeping its name:
+        for sockets that follow many groups whose names the caller keeps anyway (a set
+        entry and a string per group and socket add up). The caller ends it with
+        `hub_unfollow`, at disconnect too (`leave_hub` knows nothing of it)."""
+        await get_hub().subscribe(group, self)
+
+    async def hub_unfollow(self, group: str) -> None:
+        """End `hub_follow` (a group also joined through `hub_join` stays joined)."""
+        if group not in self.hub_groups:
+            await get_hub().unsubscribe(group, self)
+
     @property
     def idle(self) -> bool:
         """No hub event is queued and no handler is running."""

@@ -1,12 +1,15 @@
-"""A state machine over connect, join, leave, send, edit, delete, react,
-reconnect-with-since and logout.
+"""A state machine over connect, join, leave, send, edit, delete, react, read, watch,
+invitations into and removals from a private room, leaving and coming back to a direct
+conversation, reconnect-with-since and logout.
 
 Properties: a socket only ever receives events of rooms its user may see and has
 joined (in frame order), never the same seq of a room twice; every command is
 answered as the rules say and a refused one changes nothing; and after a final
 resume every socket's view of every room it has joined (each message applied by id,
 newer seqs replacing older ones, as the page does) is exactly the database's
-current state.
+current state; and a watching socket's counts (its `rooms` frame, then `activity` and
+`read` frames) of every room it has not had open since are exactly what the record
+counts. After a user loses a room, nothing more of it reaches any of their sockets.
 """
 
 import asyncio
@@ -33,8 +36,10 @@ from chatapp.asgi import application
 from chatapp.websocket import group_send
 from chatapp.websocket.testing import ClientCommunicator, session_cookie
 from rooms.changes import delete_and_broadcast, edit_message
-from rooms.events import room_broadcast, room_group
-from rooms.models import Membership, Message, Room, RoomKind
+from rooms.direct import open_direct
+from rooms.events import room_group
+from rooms.models import MemberRole, Membership, Message, Room, RoomKind
+from rooms.ownership import invite, leave_room, remove_member
 from rooms.posting import send_room_message
 from rooms.presence import reset_local_presence
 from rooms.reactions import summary_of
@@ -47,7 +52,19 @@ STREAM = "/chat/stream/"
 def edit_and_broadcast(message, room: int) -> None:
     """An edit by its author from another device: stored and broadcast, as a socket does."""
     changed = edit_message(message.author_id, room, message.number, "edited while away", "")
-    group_send(room_group(room), room_broadcast(changed.event))
+    group_send(room_group(room), changed.broadcast())
+
+
+def record_counts(user, room: int) -> tuple[int, int]:
+    """The oracle of unread and mentions, apart from the code's (rooms.unread): messages
+    by others after the read position, not deleted; those naming the user (all of them
+    in a direct room)."""
+    member = Membership.objects.get(room_id=room, user=user)
+    after = Message.objects.filter(room_id=room, number__gt=member.read_seq, deleted=None)
+    unread = [m for m in after if m.author_id != user.pk]
+    if member.room.kind == RoomKind.DIRECT:  # every message there is for each of them
+        return len(unread), len(unread)
+    return len(unread), sum(user.username in m.mentioned for m in unread)
 
 
 def shown(reactions: list[dict]) -> tuple:
@@ -77,6 +94,9 @@ class Socket:
         # room -> message id -> (seq, text or None when deleted), as a page holds them
         self.view: dict[int, dict[int, tuple[int, str | None]]] = {}
         self.closed = False
+        self.watching = False
+        self.counts: dict[int, tuple[int, int]] = {}  # room -> (unread, mentions)
+        self.opened_since_counted: set[int] = set()  # rooms whose counts went stale
         headers = [
             (b"host", b"localhost"),
             (b"origin", b"http://localhost"),
@@ -99,6 +119,7 @@ class Socket:
         if "join" in frame:
             assert frame["join"] in allowed
             self.joined.add(frame["join"])
+            self.opened_since_counted.add(frame["join"])
             self.at[frame["join"]] = max(self.at.get(frame["join"], 0), frame["seq"])
         elif "leave" in frame:
             self.joined.discard(frame["leave"])
@@ -118,9 +139,28 @@ class Socket:
                     held[frame["id"]] = (frame["seq"], text, shown(frame.get("reactions", [])))
         elif "read" in frame:  # a read position: of this user, in a room they may see
             assert frame["read"] in allowed, f"{self.username} got a position in {frame['read']}"
+            self.counted(frame["read"], frame)
+        elif "rooms" in frame:  # their rooms: only rooms they may see
+            assert {r["id"] for r in frame["rooms"]} <= allowed, frame
+            self.counts.clear()
+            for listed in frame["rooms"]:
+                self.counted(listed["id"], listed)
+        elif "activity" in frame:  # of a room they may see, watch and have not open
+            room = frame["activity"]
+            assert room in allowed and room not in self.joined, frame
+            assert self.watching
+            self.counted(room, frame)
+        elif "error" in frame and frame.get("room") in self.joined:
+            if frame["error"] in ("ROOM_ACCESS_DENIED", "ROOM_INVALID"):
+                self.joined.discard(frame["room"])  # the server left it (no longer allowed)
         elif "presence" in frame or "typing" in frame:
             room = frame.get("presence", frame.get("typing"))
             assert room in allowed and room in self.joined
+
+    def counted(self, room: int, frame: dict) -> None:
+        self.counts[room] = (frame["unread"], frame["mentions"])
+        if room not in self.joined:
+            self.opened_since_counted.discard(room)
 
     async def read(self, until=None, timeout: float = 2):
         """Read frames (checking each) until one matches `until`, or until quiet."""
@@ -163,16 +203,20 @@ def test_protocol_state_machine(make_user, make_room, settings):
         make_room("A"),
         make_room("B"),
         make_room("S", staff_only=True),
-        make_room("P", kind=RoomKind.PRIVATE),  # bob's alone: staff do not see it either
+        make_room("P", kind=RoomKind.PRIVATE),  # bob's: staff do not see it either
     ]
-    Membership.objects.create(room=rooms[3], user=users["bob"])
+    Membership.objects.create(room=rooms[3], user=users["bob"], role=MemberRole.OWNER)
+    rooms.append(open_direct(users["alice"], ["bob"]))  # D: alice and bob's conversation
+    private, direct = rooms[3].pk, rooms[4].pk
     room_ids = [r.pk for r in rooms]
-    # The oracle, written out apart from the code's rule (rooms.models.may_see_room).
-    visible = {
-        "alice": {rooms[0].pk, rooms[1].pk},
-        "bob": {rooms[0].pk, rooms[1].pk, rooms[3].pk},
+    # The oracle, written out apart from the code's rule (rooms.models.may_see_room); the
+    # membership rules change it as they go.
+    initially = {
+        "alice": {rooms[0].pk, rooms[1].pk, direct},
+        "bob": {rooms[0].pk, rooms[1].pk, private, direct},
         "root": {rooms[0].pk, rooms[1].pk, rooms[2].pk},
     }
+    visible = {name: set(ids) for name, ids in initially.items()}
 
     class ChatMachine(RuleBasedStateMachine):
         sockets = Bundle("sockets")
@@ -188,6 +232,14 @@ def test_protocol_state_machine(make_user, make_room, settings):
             Message.objects.all().delete()
             Room.objects.update(last_seq=0)
             reset_local_presence()
+            # Each example starts with P bob's alone and D alice's and bob's.
+            Membership.objects.filter(room_id=private).exclude(user=users["bob"]).delete()
+            for name in ("alice", "bob"):
+                Membership.objects.get_or_create(room_id=direct, user=users[name])
+            Membership.objects.filter(room_id__in=(private, direct)).update(read_seq=0)
+            for name, ids in initially.items():
+                visible[name].clear()
+                visible[name].update(ids)
 
         def open(self, username: str, session: str | None = None) -> Socket:
             session = session or session_cookie(users[username])
@@ -221,9 +273,12 @@ def test_protocol_state_machine(make_user, make_room, settings):
             reply = socket.request(frame, lambda f: f.get("join") == room or "error" in f)
             if room in visible[socket.username]:
                 current = Room.objects.get(pk=room)
-                assert reply == {"join": room, "title": current.title, "seq": current.last_seq}
-            else:  # a private room is answered as one that does not exist
-                refusal = "ROOM_INVALID" if room == rooms[3].pk else "ROOM_ACCESS_DENIED"
+                # A direct room is named after the other one in it.
+                title = ({"alice": "bob", "bob": "alice"}[socket.username] if room == direct
+                         else current.title)  # fmt: skip
+                assert reply == {"join": room, "title": title, "seq": current.last_seq}
+            else:  # a private or direct room is answered as one that does not exist
+                refusal = "ROOM_INVALID" if room in (private, direct) else "ROOM_ACCESS_DENIED"
                 assert reply == {"error": refusal, "room": room}
 
         @rule(socket=sockets, data=st.integers(0, 7))
@@ -253,7 +308,7 @@ def test_protocol_state_machine(make_user, make_room, settings):
             )
             member = Membership.objects.filter(room_id=room, user=users[socket.username]).first()
             if room not in visible[socket.username]:
-                refusal = "ROOM_INVALID" if room == rooms[3].pk else "ROOM_ACCESS_DENIED"
+                refusal = "ROOM_INVALID" if room in (private, direct) else "ROOM_ACCESS_DENIED"
                 assert reply == {"error": refusal, "room": room}
             elif member is None:  # never opened: not a member yet
                 assert reply == {"error": "ROOM_ACCESS_DENIED", "room": room}
@@ -261,7 +316,72 @@ def test_protocol_state_machine(make_user, make_room, settings):
                 last = Room.objects.get(pk=room).last_seq
                 assert reply["seq"] == member.read_seq >= min(seq, last)
 
-        @rule(socket=sockets, data=st.integers(0, 7), text=st.text(min_size=1, max_size=20))
+        @rule(username=st.sampled_from(["alice", "root"]), member=st.booleans())
+        def private_membership(self, username, member):
+            """bob, P's owner, invites `username` into it or removes them."""
+            room = Room.objects.get(pk=private)
+            if member:
+                visible[username].add(private)  # before: gaining a room leaks nothing
+                self.backend(lambda: invite(users["bob"], room, username))
+            elif private in visible[username]:
+                self.lose(username, lambda: remove_member(users["bob"], room, username), private)
+
+        @rule(member=st.booleans())
+        def direct_membership(self, member):
+            """alice leaves her conversation with bob, or bob writes to her again."""
+            if member:
+                visible["alice"].add(direct)
+                self.backend(lambda: open_direct(users["bob"], ["alice"]))
+            elif direct in visible["alice"]:
+                room = Room.objects.get(pk=direct)
+                self.lose("alice", lambda: leave_room(users["alice"], room), direct)
+
+        def backend(self, work):
+            """Run a service as a page would, its broadcasts on this example's layer."""
+            return self.loop.run_until_complete(sync_to_async(work)())
+
+        def lose(self, username, end_membership, room):
+            """End a membership; once the user's sockets have let the room go (everything
+            sent before is read with the room still theirs), nothing more of it may come."""
+            mine = [s for s in self.live if s.username == username and not s.closed]
+            for socket in mine:
+                socket.run(socket.read())
+            self.backend(end_membership)
+            for socket in mine:
+                if room in socket.joined:
+                    socket.run(socket.read(until=lambda f: f.get("room") == room and "error" in f))
+                if socket.watching:
+                    socket.run(
+                        socket.read(
+                            until=lambda f: (
+                                "rooms" in f and room not in {r["id"] for r in f["rooms"]}
+                            )
+                        )
+                    )
+            visible[username].discard(room)
+            # The room goes on without them: none of it may reach them now.
+            self.backend(lambda: send_room_message(room=Room.objects.get(pk=room), text="after"))
+            for socket in mine:
+                socket.run(socket.read())
+
+        @rule(socket=sockets)
+        def watch(self, socket):
+            if socket.closed:
+                return
+            reply = socket.request({"command": "watch"}, lambda f: "rooms" in f)
+            socket.watching = True
+            user = users[socket.username]
+            mine = set(Membership.objects.filter(user=user).values_list("room_id", flat=True))
+            assert {r["id"] for r in reply["rooms"]} == mine & visible[socket.username]
+
+        @rule(
+            socket=sockets,
+            data=st.integers(0, 7),
+            text=st.one_of(
+                st.text(min_size=1, max_size=20),
+                st.sampled_from(["hi @alice", "@BOB look", "@root", "@here all"]),
+            ),
+        )
         def send(self, socket, data, text):
             if socket.closed:
                 return
@@ -444,6 +564,13 @@ def test_protocol_state_machine(make_user, make_room, settings):
                     }
                     assert held == expected, (socket.username, room)
                     assert socket.at[room] == Room.objects.get(pk=room).last_seq
+            for socket in self.live:
+                if socket.closed or not socket.watching:
+                    continue
+                for room, counts in socket.counts.items():
+                    if room not in socket.opened_since_counted:
+                        record = record_counts(users[socket.username], room)
+                        assert counts == record, (socket.username, room, counts, record)
 
         def shut_down(self):
             for socket in self.live:

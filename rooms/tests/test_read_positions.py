@@ -29,7 +29,7 @@ async def test_reading_on_one_device_moves_the_position_on_every_device(connect,
     await say(room, bob, "one", "two", "three")
     await drain(phone), await drain(laptop), await drain(bobs)
     await phone.send_json_to({"command": "read", "room": room.pk, "seq": 2})
-    expected = {"read": room.pk, "seq": 2, "unread": 1}
+    expected = {"read": room.pk, "seq": 2, "unread": 1, "mentions": 0}
     assert reads(await drain(phone)) == [expected]
     assert reads(await drain(laptop)) == [expected]
     assert reads(await drain(bobs)) == []  # another user's position is theirs alone
@@ -45,7 +45,7 @@ async def test_a_position_already_passed_changes_nothing_and_tells_only_the_aske
     await phone.send_json_to({"command": "read", "room": room.pk, "seq": 2})
     await drain(phone), await drain(laptop)
     await laptop.send_json_to({"command": "read", "room": room.pk, "seq": 1})
-    assert reads(await drain(laptop)) == [{"read": room.pk, "seq": 2, "unread": 0}]
+    assert reads(await drain(laptop)) == [{"read": room.pk, "seq": 2, "unread": 0, "mentions": 0}]
     assert reads(await drain(phone)) == []
 
 
@@ -58,9 +58,9 @@ async def test_unread_counts_others_messages_not_deleted_and_stops_at_the_rooms_
     await sync_to_async(delete_message)(bob.pk, room.pk, 3)  # seq 5
     await drain(socket)
     await socket.send_json_to({"command": "read", "room": room.pk, "seq": 1})
-    assert reads(await drain(socket)) == [{"read": room.pk, "seq": 1, "unread": 2}]
+    assert reads(await drain(socket)) == [{"read": room.pk, "seq": 1, "unread": 2, "mentions": 0}]
     await socket.send_json_to({"command": "read", "room": room.pk, "seq": 10**9})
-    assert reads(await drain(socket)) == [{"read": room.pk, "seq": 5, "unread": 0}]
+    assert reads(await drain(socket)) == [{"read": room.pk, "seq": 5, "unread": 0, "mentions": 0}]
 
 
 @pytest.mark.parametrize("seq", [None, "x", -1, 1.5])
@@ -89,5 +89,5 @@ async def test_an_old_client_is_not_sent_read_positions(connect, room, alice, bo
     await say(room, bob, "one")
     await drain(v2), await drain(old)
     await v2.send_json_to({"command": "read", "room": room.pk, "seq": 1})
-    assert reads(await drain(v2)) == [{"read": room.pk, "seq": 1, "unread": 0}]
+    assert reads(await drain(v2)) == [{"read": room.pk, "seq": 1, "unread": 0, "mentions": 0}]
     assert reads(await drain(old)) == []

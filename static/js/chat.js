@@ -28,12 +28,24 @@ import {
   syncRoomButtons,
 } from "./chat/panes.js";
 import { command, lobby, panes, saveState, socketUrl, wanted } from "./chat/state.js";
+import {
+  onActivity,
+  onJoin,
+  onPaneMessage,
+  onRead,
+  onRooms,
+  onRoomsChanged,
+  showCounts,
+  watch,
+} from "./chat/unread.js";
 
 // A join over CHAT_MAX_JOINS_PER_MINUTE (a fixed one-minute window on the server) is asked
 // again after a quarter of that window: one retry at a time, so a refused retry just waits
 // again, and the first one in the next minute gets in.
 const JOIN_RETRY_MS = 15_000;
 const JOIN_LIMITED_TEXT = `Too many rooms opened at once. Trying again in ${JOIN_RETRY_MS / 1000} s…`;
+
+const WATCH_RETRY_MS = 30_000;
 
 const joinRetries = new Map(); // room id -> timer of a rate-limited join's next try
 
@@ -97,6 +109,10 @@ function cancelJoinRetry(roomId) {
 
 function onError(error) {
   if (onSendRefused(error)) return; // one of this tab's sends or changes: the outbox's business
+  if (error.error === "RATE_LIMITED" && error.room == null) {
+    setTimeout(watch, WATCH_RETRY_MS); // a watch over the limit (e.g. many reconnects)
+    return;
+  }
   const text = errorText(error.error);
   if (error.error === "RATE_LIMITED" && !error.client_id && error.room != null && wanted.has(error.room)) {
     retryJoinLater(error.room); // a join (or a resume) over the join limit
@@ -140,6 +156,7 @@ document.addEventListener("ws:message", ({ detail }) => {
     cancelJoinRetry(data.join); // e.g. joined by the re-join after a reconnect
     panes.get(data.join).waiting = false;
     panes.get(data.join).joined = true; // on this socket, until it closes
+    onJoin(data.join, data.seq);
     showComposerError(data.join, ""); // e.g. an outage or a join limit that has passed
     resendPending(data.join); // after a reconnect or a reload, unacked sends go again
   } else if ("resync" in data) {
@@ -157,6 +174,15 @@ document.addEventListener("ws:message", ({ detail }) => {
     showTyping(data);
   } else if ("html" in data || data.deleted) {
     showMessage(data);
+    onPaneMessage(data);
+  } else if ("rooms" in data) {
+    onRooms(data.rooms);
+  } else if ("activity" in data) {
+    onActivity(data);
+  } else if ("read" in data) {
+    onRead(data);
+  } else if ("rooms_changed" in data) {
+    onRoomsChanged(data.rooms_changed);
   }
 });
 
@@ -166,9 +192,18 @@ document.addEventListener("ws:close", ({ detail }) => {
 });
 
 document.addEventListener("ws:open", ({ detail }) => {
+  if (detail.url !== socketUrl) return;
   // After a reconnect the server has forgotten this socket's rooms: join them again,
-  // from the last seq each pane has seen.
-  if (detail.url === socketUrl && detail.reconnected) wanted.forEach(join);
+  // from the last seq each pane has seen. Every socket watches the user's rooms.
+  if (detail.reconnected) wanted.forEach(join);
+  watch();
+});
+
+// A notification was clicked: its room opens (notify.js).
+document.addEventListener("chat:open-room", ({ detail: roomId }) => {
+  if (!wanted.has(roomId)) join(roomId);
+  syncRoomButtons();
+  panes.get(roomId)?.el.querySelector("textarea")?.focus();
 });
 
 document.querySelector(".room-lists").addEventListener("click", (event) => {
@@ -180,10 +215,20 @@ document.querySelector(".room-lists").addEventListener("click", (event) => {
   syncRoomButtons();
 });
 
-// The room list is replaced live when rooms change; keep the pressed state right.
-new MutationObserver(syncRoomButtons).observe(document.querySelector(".room-lists"), { childList: true, subtree: true });
+// The room list is replaced live when rooms change; keep the pressed state and the
+// counts right.
+new MutationObserver(() => {
+  syncRoomButtons();
+  showCounts();
+}).observe(document.querySelector(".room-lists"), { childList: true, subtree: true });
 
 // chat.v2: the protocol's extensions (batch frames); without it the server speaks plain multichat.
 open(socketUrl, { protocols: ["chat.v2"] });
 if (lobby.dataset.openRoom) wanted.add(Number(lobby.dataset.openRoom));
+if (lobby.dataset.leftRoom) {
+  // Just left on its settings page: not opened again from this tab's saved rooms (the
+  // join would make the user a member again).
+  wanted.delete(Number(lobby.dataset.leftRoom));
+  saveState();
+}
 wanted.forEach(join); // rooms open before a reload come back, with their outbox

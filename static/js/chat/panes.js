@@ -5,12 +5,10 @@
 // caller. The controls each message gets (react, reply, edit, delete) are actions.js's.
 import { addActions, carryOver, forget, wireActions } from "./actions.js";
 import { markChanges } from "./pending.js";
-import { MESSAGE_TYPE, command, lobby, me, panes, wanted } from "./state.js";
+import { MESSAGE_TYPE, command, isNearBottom, lobby, me, panes, wanted } from "./state.js";
 
 const roomsOpen = document.getElementById("rooms-open");
 const roomTemplate = document.getElementById("room-template");
-const baseTitle = document.title;
-const NEAR_BOTTOM_PX = 80;
 const TYPING_SEND_MS = 2000;
 const TYPING_SHOW_MS = 4000;
 
@@ -29,6 +27,7 @@ export function createPane(roomId, title, { onClose, onSubmit, onChange, onRetry
   el.dataset.roomId = roomId;
   el.setAttribute("aria-label", title);
   el.querySelector(".room-title").textContent = title;
+  el.querySelector(".room-settings").href = lobby.dataset.settingsUrl.replace("/0/", `/${roomId}/`);
   el.querySelector(".room-close").addEventListener("click", onClose);
   const pane = {
     el,
@@ -84,7 +83,6 @@ export function removePane(roomId) {
   panes.get(roomId)?.el.remove();
   panes.delete(roomId);
   syncRoomButtons();
-  updateTitle();
 }
 
 export function showComposerError(roomId, text) {
@@ -96,21 +94,11 @@ export function showComposerError(roomId, text) {
 
 // Messages --------------------------------------------------------------------------
 
-function isNearBottom(list) {
-  return list.scrollHeight - list.scrollTop - list.clientHeight < NEAR_BOTTOM_PX;
-}
-
 function setUnread(pane, count) {
   pane.unread = count;
   const badge = pane.el.querySelector(".unread");
   badge.textContent = count ? `${count} new` : "";
   badge.hidden = count === 0;
-  updateTitle();
-}
-
-function updateTitle() {
-  const total = [...panes.values()].reduce((sum, pane) => sum + pane.unread, 0);
-  document.title = total ? `(${total}) ${baseTitle}` : baseTitle;
 }
 
 document.addEventListener("visibilitychange", () => {

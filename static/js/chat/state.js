@@ -33,3 +33,10 @@ export function saveState() {
 export function command(data) {
   send(socketUrl, data);
 }
+
+// Whether a pane's conversation is scrolled to (about) its newest message: what the
+// user sees there counts as seen.
+const NEAR_BOTTOM_PX = 80;
+export function isNearBottom(list) {
+  return list.scrollHeight - list.scrollTop - list.clientHeight < NEAR_BOTTOM_PX;
+}
