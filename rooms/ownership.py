@@ -224,6 +224,19 @@ def archive(actor: User, room: Room) -> Room:
     return room
 
 
+def set_muted(user: User, room: Room, muted: bool) -> bool:
+    """Mute a room of the user's (it counts their mentions only) or hear it again. False
+    if they are no member. Saved (not updated): the user's sockets list their rooms
+    anew with it (rooms.signals)."""
+    if _role_if_seen(user, room) is None:
+        return False
+    membership = Membership.objects.get(room=room, user=user)
+    if membership.muted != muted:
+        membership.muted = muted
+        membership.save(update_fields=["muted"])
+    return True
+
+
 def leave_room(user: User, room: Room) -> bool:
     """Ends the user's membership: the explicit "Leave room" (closing a pane is not
     leaving). False if they were no member. The last owner of a private room hands it

@@ -21,4 +21,5 @@ urlpatterns = [
     ),
     path("rooms/<int:room_id>/archive/", views_rooms.archive_room, name="archive"),
     path("rooms/<int:room_id>/leave/", views_rooms.leave, name="leave"),
+    path("rooms/<int:room_id>/mute/", views_rooms.mute, name="mute"),
 ]

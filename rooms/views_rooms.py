@@ -38,6 +38,7 @@ from .ownership import (
     remove_member,
     rename,
     runs,
+    set_muted,
 )
 
 LEFT_ROOM_KEY = "chat.left_room"
@@ -123,6 +124,8 @@ def settings_page(request: HttpRequest, room: Room, **forms: object) -> HttpResp
             "room": room,
             "name": shown_title(room, request.user),
             "role": role,
+            "muted": role is not None
+            and room.memberships.filter(user=request.user, muted=True).exists(),
             "runs": runs(request.user, room, role),
             "staff": request.user.is_staff or request.user.is_superuser,
             "members": members[:MEMBERS_SHOWN],
@@ -227,3 +230,24 @@ def leave(request: HttpRequest, room_id: int) -> HttpResponse:
     else:
         messages.info(request, f"You were not a member of {name}.")
     return redirect("rooms:lobby")
+
+
+@login_required
+@require_POST
+def mute(request: HttpRequest, room_id: int) -> HttpResponse:
+    """Mute the room (`muted=1`) or hear it again (`muted=0`)."""
+    room = room_or_404(request, room_id)
+    muted = request.POST.get("muted") == "1"
+    try:
+        member = set_muted(request.user, room, muted)
+    except ChatError as error:
+        raise_if_http(error)
+        raise
+    name = shown_title(room, request.user)
+    if not member:
+        messages.info(request, f"You are not a member of {name}.")
+    elif muted:
+        messages.success(request, f"Muted {name}: only mentions of you count there now.")
+    else:
+        messages.success(request, f"{name} is no longer muted.")
+    return redirect("rooms:settings", room.pk)

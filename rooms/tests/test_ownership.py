@@ -525,6 +525,26 @@ async def test_a_socket_in_the_room_loses_it_at_once(connect, amake_user, change
     assert await socket.receive_nothing(timeout=0.3)
 
 
+@pytest.mark.django_db(transaction=True)
+async def test_an_owner_deletes_anyones_message_in_their_room_and_only_there(connect, amake_user):
+    owner, member = await amake_user(), await amake_user()
+    room = await sync_to_async(create_room)(owner, "Plans", "", RoomKind.PRIVATE)
+    other = await sync_to_async(create_room)(member, "Theirs", "", RoomKind.PUBLIC)
+    await sync_to_async(invite)(owner, room, member.username)
+    said = await sync_to_async(post_message)(room=room, author=member, text="oops")
+    elsewhere = await sync_to_async(post_message)(room=other, author=member, text="mine")
+    socket = await connect(STREAM, owner)
+    for target in (room, other):
+        await socket.send_json_to({"command": "join", "room": target.pk})
+    await drain(socket)
+    await socket.send_json_to({"command": "delete", "room": room.pk, "id": said.message.number})
+    assert {"ack": None, "room": room.pk, "seq": 2} in await drain(socket)
+    await socket.send_json_to(
+        {"command": "delete", "room": other.pk, "id": elsewhere.message.number}
+    )
+    assert {"error": "PERMISSION_DENIED", "room": other.pk} in await drain(socket)
+
+
 # The admin ----------------------------------------------------------------------------------
 
 
@@ -556,3 +576,27 @@ def test_the_admin_brings_an_archived_room_back(client, make_user, owner, member
     assert response.status_code == 302, response.content.decode()[:2000]
     room.refresh_from_db()
     assert room.archived is None and room.is_visible_to(member)
+
+
+# muting -------------------------------------------------------------------------------------
+
+
+def test_a_member_mutes_a_room_from_its_settings_page_and_hears_it_again(client, member, private):
+    client.force_login(member)
+    page = client.get(f"/rooms/{private.pk}/settings/")
+    assert b"Mute room" in page.content
+    client.post(f"/rooms/{private.pk}/mute/", {"muted": "1"})
+    assert Membership.objects.get(room=private, user=member).muted is True
+    assert b"Unmute room" in client.get(f"/rooms/{private.pk}/settings/").content
+    client.post(f"/rooms/{private.pk}/mute/", {"muted": "0"})
+    assert Membership.objects.get(room=private, user=member).muted is False
+
+
+def test_an_outsider_cannot_mute_a_private_room(client, outsider, private):
+    client.force_login(outsider)
+    assert client.post(f"/rooms/{private.pk}/mute/", {"muted": "1"}).status_code == 404
+
+
+def test_muting_is_a_post_only(client, member, private):
+    client.force_login(member)
+    assert client.get(f"/rooms/{private.pk}/mute/").status_code == 405

@@ -316,3 +316,14 @@ async def test_here_in_a_muted_room_neither_counts_nor_notifies(connect, random,
     assert activity(await frames(socket)) == [
         {"activity": random.pk, "seq": 1, "unread": 0, "mentions": 0}
     ]
+
+
+async def test_muting_a_room_lists_it_anew_as_muted(connect, random, alice):
+    from rooms.ownership import set_muted
+
+    await member(random, alice)
+    socket, rooms = await watching(connect, alice)
+    assert rooms[random.pk]["muted"] is False
+    await sync_to_async(set_muted)(alice, random, True)
+    listed = [f["rooms"] for f in await frames(socket) if "rooms" in f]
+    assert [(r["id"], r["muted"]) for r in listed[-1]] == [(random.pk, True)]
