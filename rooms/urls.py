@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import views, views_rooms
+from . import views, views_rooms, views_search
 
 app_name = "rooms"
 urlpatterns = [
     path("", views.lobby, name="lobby"),
+    path("search/", views_search.search, name="search"),
     path("rooms/<int:room_id>/", views.lobby, name="room"),
     path("rooms/<int:room_id>/messages/", views.older_messages, name="older_messages"),
     path("rooms/send/", views.backend_send, name="send"),

@@ -29,6 +29,11 @@ def _visible_room_or_404(request: HttpRequest, room_id: int):
         raise Http404("No such room") from None
 
 
+def _message_number(request: HttpRequest) -> int | None:
+    value = request.GET.get("message", "")
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
 @login_required
 def lobby(request: HttpRequest, room_id: int | None = None) -> HttpResponse:
     """The lobby; /rooms/<id>/ is the same page with that room opened."""
@@ -44,6 +49,8 @@ def lobby(request: HttpRequest, room_id: int | None = None) -> HttpResponse:
             "my_rooms": with_shown_titles(Room.objects.joined_by(request.user), request.user),
             "may_create_rooms": may_create_rooms(request.user),
             "open_room_id": room_id,
+            # /rooms/<id>/?message=N (a search result): the page opens the room at N.
+            "open_message": _message_number(request) if room_id is not None else None,
             "left_room_id": request.session.pop(LEFT_ROOM_KEY, None),
             "lobby_stream": lobby_stream_for(request.user),
             "max_length": settings.CHAT_MAX_MESSAGE_LENGTH,

@@ -27,6 +27,7 @@ import {
   standAt,
   syncRoomButtons,
 } from "./chat/panes.js";
+import { openAt } from "./chat/jump.js";
 import { command, lobby, panes, saveState, socketUrl, wanted } from "./chat/state.js";
 import {
   onActivity,
@@ -225,6 +226,9 @@ new MutationObserver(() => {
 // chat.v2: the protocol's extensions (batch frames); without it the server speaks plain multichat.
 open(socketUrl, { protocols: ["chat.v2"] });
 if (lobby.dataset.openRoom) wanted.add(Number(lobby.dataset.openRoom));
+if (lobby.dataset.openRoom && lobby.dataset.openMessage) {
+  openAt(Number(lobby.dataset.openRoom), Number(lobby.dataset.openMessage)); // a search result
+}
 if (lobby.dataset.leftRoom) {
   // Just left on its settings page: not opened again from this tab's saved rooms (the
   // join would make the user a member again).

@@ -256,12 +256,13 @@ function removeMessage(pane, event) {
   }
 }
 
-async function loadOlder(roomId) {
+// One page of older messages; how many came (0: none left, or the request failed).
+export async function loadOlder(roomId) {
   const pane = panes.get(roomId);
-  if (!pane || pane.oldestId === null) return;
+  if (!pane || pane.oldestId === null) return 0;
   const url = lobby.dataset.olderUrl.replace("/0/", `/${roomId}/`);
   const response = await fetch(`${url}?before=${pane.oldestId}`, { credentials: "same-origin" });
-  if (!response.ok) return;
+  if (!response.ok) return 0;
   const { messages } = await response.json();
   const button = pane.el.querySelector(".older");
   const slot = pane.el.querySelector(".older-slot");
@@ -277,6 +278,7 @@ async function loadOlder(roomId) {
   if (messages.length) pane.oldestId = messages[0].id;
   button.hidden = !messages.length || pane.oldestId <= 1;
   pane.list.scrollTop += pane.list.scrollHeight - before; // keep the reader's place
+  return messages.length;
 }
 
 // Presence and typing -------------------------------------------------------------------
