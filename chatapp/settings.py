@@ -325,6 +325,8 @@ CHAT_HERE_MAX_MEMBERS = env_int("CHAT_HERE_MAX_MEMBERS", 50)
 # their rooms this often a minute, across sockets (each asks once per connect).
 CHAT_WATCH_MAX_ROOMS = env_int("CHAT_WATCH_MAX_ROOMS", 500)
 CHAT_MAX_WATCHES_PER_MINUTE = env_int("CHAT_MAX_WATCHES_PER_MINUTE", 30)
+# Searches per user a minute (each may read many messages).
+CHAT_MAX_SEARCHES_PER_MINUTE = env_int("CHAT_MAX_SEARCHES_PER_MINUTE", 30)
 # Websocket connection attempts per minute, per user and per client IP (0 turns off).
 WEBSOCKET_MAX_CONNECTIONS_PER_MINUTE = env_int("WEBSOCKET_MAX_CONNECTIONS_PER_MINUTE", 60)
 WEBSOCKET_MAX_CONNECTIONS_PER_IP_PER_MINUTE = env_int(

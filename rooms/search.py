@@ -6,11 +6,12 @@ is found by its new words only, a deleted message not at all).
 
 PostgreSQL: full-text search in the `simple` configuration (no language stemming: a chat
 mixes languages), the query read as a web search (`"a phrase"`, `or`, `-word`), ranked;
-a GIN index on the same expression (migration 0008) keeps it fast on
-millions of messages. SQLite (the embedded default): every word of the query must be in
-the text, any case, newest first, with a snippet cut around the first match: enough for a
-development site, and documented as the fallback. Either way the snippet is cut from
-the text around the first match of a word of the query, every match marked.
+a GIN index on the same expression (migration 0008) keeps it fast on millions of
+messages. SQLite (the embedded default): every word of the query must be in the text
+(any case for ASCII letters), newest first: enough for a development site, and
+documented as the fallback. Either way the snippet is cut from the text around the first
+match of a word of the query, every match marked, and a query needs one word that is
+not a `-word`.
 """
 
 from __future__ import annotations
@@ -62,9 +63,10 @@ def search_messages(
     """The messages `user` may see that match `query` (in one room, with `room_id`).
     `full_text`: PostgreSQL's full-text search, else the substring fallback (by default
     the database's own; the tests run the fallback on PostgreSQL too)."""
-    query = " ".join(query.split())[:QUERY_MAX_LENGTH]
-    if not query or not user.is_authenticated:
-        return []
+    # NUL cannot be a PostgreSQL text parameter; the rest of the C0 range is harmless.
+    query = " ".join(query.replace("\x00", " ").split())[:QUERY_MAX_LENGTH]
+    if not user.is_authenticated or not any(not w.startswith("-") for w in _words(query)):
+        return []  # nothing to look for (`-word` alone would rank every message)
     rooms = Room.objects.visible_to(user)
     if room_id is not None:
         rooms = rooms.filter(pk=room_id)
@@ -76,8 +78,6 @@ def search_messages(
     if full_text:
         found = list(_postgres(messages, query)[:limit])
     else:
-        if not _words(query):
-            return []
         found = list(_contains_all(messages, _words(query)).order_by("-created", "-pk")[:limit])
     # Cut here, not by ts_headline: it would drop what looks like HTML tags from the text
     # (`<b>` written in a message is part of it) and parse every hit again.

@@ -31,7 +31,8 @@ def _visible_room_or_404(request: HttpRequest, room_id: int):
 
 def _message_number(request: HttpRequest) -> int | None:
     value = request.GET.get("message", "")
-    return int(value) if value.isdigit() and len(value) < 19 else None
+    # ASCII digits only: "²" is a digit to str.isdigit and not to int().
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
 
 
 @login_required

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+
+from chatapp.ratelimit import within_rate
 
 from .direct import with_shown_titles
 from .models import Room
@@ -23,7 +26,10 @@ def search(request: HttpRequest) -> HttpResponse:
         room_id = None
     if room_id is not None and room_id not in {room.pk for room in rooms}:
         room_id = None  # a room not theirs narrows nothing, and is never named
-    hits = search_messages(request.user, query, room_id) if query else []
+    limited = bool(query) and not within_rate(
+        f"chat-search:{request.user.pk}", settings.CHAT_MAX_SEARCHES_PER_MINUTE
+    )
+    hits = search_messages(request.user, query, room_id) if query and not limited else []
     return render(
         request,
         "rooms/search.html",
@@ -34,5 +40,7 @@ def search(request: HttpRequest) -> HttpResponse:
             "hits": hits,
             "limit": RESULTS_LIMIT,
             "max_length": QUERY_MAX_LENGTH,
+            "limited": limited,
         },
+        status=429 if limited else 200,
     )

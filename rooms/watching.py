@@ -102,18 +102,36 @@ class RoomWatch:
         missed: the counts read after it hold it, and its event is skipped by seq),
         leave the groups of rooms no longer theirs, and send the `rooms` frame."""
         ids = await database_sync_to_async(member_room_ids)(self.user.pk)
-        # At once, not one after the other: the rooms' events queue meanwhile. Straight
-        # at the hub, not in the socket's set of joined groups (`hub_groups`): a watched
-        # room is known by `watched` already, and thousands of sockets watch tens of
-        # rooms each. `unwatch_all` ends them at disconnect.
-        await asyncio.gather(*(self.hub_follow(room_group(room_id)) for room_id in ids))
-        counts = await database_sync_to_async(room_counts)(self.user.pk, ids)
+        try:
+            # At once, not one after the other: the rooms' events queue meanwhile.
+            # Straight at the hub, not in the socket's set of joined groups
+            # (`hub_groups`): a watched room is known by `watched` already, and thousands
+            # of sockets watch tens of rooms each. `unwatch_all` ends them at disconnect.
+            follows = (self.hub_follow(room_group(room_id)) for room_id in ids)
+            for outcome in await asyncio.gather(*follows, return_exceptions=True):
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            counts = await database_sync_to_async(room_counts)(self.user.pk, ids)
+        except BaseException:
+            await self.unfollow_unrecorded(ids)
+            raise
+        if getattr(self, "cleaned_up", False):  # closed meanwhile: keep nothing followed
+            await self.unfollow_unrecorded(ids)
+            return
         self.username = self.user.get_username()
         previous, self.watched = self.watched or {}, {c.room_id: state_of(c) for c in counts}
         for room_id in set(previous) | set(ids):
             if room_id not in self.watched:
                 await self.drop_room_group(room_id)
         await self.send_json({"rooms": [c.frame() for c in counts]})
+
+    async def unfollow_unrecorded(self, ids: list[int]) -> None:
+        """Out of the groups of `ids` that neither `joined` nor `watched` records (a
+        watch that failed or came too late): the hub must not keep the socket in a
+        group nothing of it knows about, or it would outlive the socket."""
+        for room_id in ids:
+            if room_id not in self.joined and room_id not in (self.watched or {}):
+                await self.hub_unfollow(room_group(room_id))
 
     async def drop_room_group(self, room_id: int) -> None:
         """Leave a room's group, unless the socket still needs it (joined or watched)."""
@@ -172,16 +190,15 @@ class RoomWatch:
         counts = await database_sync_to_async(room_counts)(self.user.pk, [room_id])
         if self.watched is None:
             return
-        if not counts:
-            self.watched.pop(room_id, None)
-            await self.drop_room_group(room_id)
+        if not counts:  # lost meanwhile (the event that said so may have been lost too)
+            await self.watch_rooms()  # out of its group, and a `rooms` frame without it
             return
         self.watched[room_id] = state = state_of(counts[0])
         if room_id not in self.joined:
             await self.send_json(activity_frame(room_id, state))
 
     async def watched_event(self, event: dict[str, Any]) -> None:
-        """A broadcast of a room this socket watches (joined or not)."""
+        """A broadcast of a room this socket watches and has not joined."""
         frame = self.count_step(event)
         if frame is False:
             await self.count_again(event["room"])

@@ -14,9 +14,22 @@ CREATE = (
 DROP = f"DROP INDEX CONCURRENTLY IF EXISTS {INDEX}"
 
 
+INVALID = (
+    "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+    f"WHERE c.relname = '{INDEX}' AND NOT i.indisvalid"
+)
+
+
 def create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    # A concurrent build that failed or was cancelled leaves an invalid index behind,
+    # which IF NOT EXISTS would keep: drop it and build again.
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(INVALID)
+        if cursor.fetchone():
+            schema_editor.execute(DROP)
+    schema_editor.execute(CREATE)
 
 
 def drop(apps, schema_editor):

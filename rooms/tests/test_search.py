@@ -148,3 +148,34 @@ def test_postgresql_searches_through_the_gin_index(needs_postgres, make_user):
         cursor.execute("SET LOCAL enable_seqscan = off")  # a test table is tiny
     plan = _postgres(Message.objects.all(), "needle").explain()
     assert "message_text_search" in plan
+
+
+@pytest.mark.parametrize("query", ["\x00", "needle\x00", '"', "-", "or", "-needle", "x" * 5000])
+def test_odd_queries_are_answered_not_failed(client, make_user, make_room, query):
+    alice = make_user("alice")
+    post_message(room=make_room("General"), author=alice, text="needle")
+    client.force_login(alice)
+    assert client.get("/search/", {"q": query}).status_code == 200
+
+
+def test_a_minus_word_alone_finds_nothing(make_user, make_room, full_text):
+    alice = make_user("alice")
+    post_message(room=make_room("General"), author=alice, text="anything at all")
+    assert found(alice, "-needle", full_text) == []
+
+
+def test_too_many_searches_a_minute_are_refused(client, make_user, settings, one_rate_window):
+    settings.CHAT_MAX_SEARCHES_PER_MINUTE = 2
+    client.force_login(make_user("alice"))
+    codes = [client.get("/search/", {"q": "x"}).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+
+
+@pytest.mark.parametrize("message", ["²", "12abc", "9" * 30])
+def test_a_room_link_with_an_odd_message_number_opens_the_room(
+    client, make_user, make_room, message
+):
+    room = make_room("General")
+    client.force_login(make_user("alice"))
+    page = client.get(f"/rooms/{room.pk}/", {"message": message})
+    assert page.status_code == 200 and b"data-open-message" not in page.content

@@ -10,13 +10,16 @@ const HISTORY_WAIT_MS = 5000;
 
 export async function openAt(roomId, id) {
   const pane = await historyOf(roomId);
-  if (!pane) return;
+  if (!pane) {
+    showToast("The room did not open in time to show that message.");
+    return;
+  }
   for (let page = 0; page < MAX_PAGES && pane.oldestId > id; page++) {
     if (!(await loadOlder(roomId))) break;
   }
   const found = pane.list.querySelector(`.msg[data-id="${Number(id)}"]`);
   if (!found) {
-    showToast("That message is not in this room any more.");
+    showToast("That message cannot be shown here: it may have been deleted.");
     return;
   }
   found.classList.add("msg-found");

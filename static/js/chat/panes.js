@@ -256,10 +256,16 @@ function removeMessage(pane, event) {
   }
 }
 
-// One page of older messages; how many came (0: none left, or the request failed).
-export async function loadOlder(roomId) {
+// One page of older messages; how many came (0: none left, or the request failed). One
+// request at a time per pane: the button and a jump to a search result share it.
+export function loadOlder(roomId) {
   const pane = panes.get(roomId);
-  if (!pane || pane.oldestId === null) return 0;
+  if (!pane || pane.oldestId === null) return Promise.resolve(0);
+  pane.loadingOlder ||= fetchOlder(pane, roomId).finally(() => (pane.loadingOlder = null));
+  return pane.loadingOlder;
+}
+
+async function fetchOlder(pane, roomId) {
   const url = lobby.dataset.olderUrl.replace("/0/", `/${roomId}/`);
   const response = await fetch(`${url}?before=${pane.oldestId}`, { credentials: "same-origin" });
   if (!response.ok) return 0;
