@@ -72,31 +72,30 @@ class InOrderDelivery:
         """Room broadcasts that arrived together go out as one frame: the frames of
         those this socket has not had, unless one needs more than its frame (a gap
         in seq to fill from the record, or another kind of event)."""
-        if any(event.get("type") != ROOM_EVENT for event in events):
-            return None
-        if self.watched and self.count_gaps(events):
-            return None
         sent: dict[int, int] = {}  # room id -> seq, as chat_event would have set it
-        frames: list[str | dict[str, Any]] = []  # an event: to count once all is known
+        frames: list[str] = []
+        counted: list[dict[str, Any]] = []  # of rooms watched, not joined: counted last
         for event in events:
+            if event.get("type") != ROOM_EVENT:
+                return None
             step = self.live_step(event, sent)
             if step is Live.GAP:
                 return None
             if step is Live.COUNT:
-                frames.append(event)
-            if step in (Live.SEND, Live.ADVANCE):
+                counted.append(event)
+            elif step is not Live.SKIP:
                 if event.get("seq") is not None:
                     sent[event["room"]] = event["seq"]
                 if step is Live.SEND:
                     frames.append(event["text"])
+        if counted and self.count_gaps(counted):
+            return None
         self.joined.update(sent)
-        return [frame for frame in map(self.counted_frame, frames) if frame is not None]
-
-    def counted_frame(self, frame: str | dict[str, Any]) -> str | None:
-        if isinstance(frame, str):
-            return frame
-        activity = self.count_step(frame)
-        return encode(activity) if activity else None
+        # Only once no event needs more than its frame: counting changes the counts.
+        for event in counted:
+            if activity := self.count_step(event):
+                frames.append(encode(activity))
+        return frames
 
     def live_step(self, event: dict[str, Any], sent: dict[int, int]) -> Live:
         """What a room broadcast needs at this socket; `sent` holds seqs of this batch

@@ -18,9 +18,11 @@ import re
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 
+from .access import is_moderator, moderates, role_in
 from .errors import PERMISSION_DENIED, ChatError
-from .models import Membership, Mention, Message, RoomKind
+from .models import Membership, Mention, Message, Room, RoomKind
 from .rendering import mentioned_usernames
 
 # `@here` as a word: not inside an address or a longer name (`@heresy`, `a@here.org`).
@@ -32,14 +34,16 @@ def says_here(text: str) -> bool:
     return "@" in text and HERE_PATTERN.search(text) is not None
 
 
-def check_here(text: str, room_id: int, may_moderate: bool) -> None:
+def check_here(text: str, room: Room, user: AbstractBaseUser) -> None:
     """`@here` in a room of more than CHAT_HERE_MAX_MEMBERS members is for its owners
-    and moderators only (a room of thousands would be woken by anyone)."""
-    if may_moderate or not says_here(text):
+    and moderators only (a room of thousands would be woken by anyone). No query for a
+    message without `@here`, nor for a moderator's."""
+    if not says_here(text) or is_moderator(user):
         return
-    members = Membership.objects.filter(room_id=room_id)
-    if members[: settings.CHAT_HERE_MAX_MEMBERS + 1].count() > settings.CHAT_HERE_MAX_MEMBERS:
-        raise ChatError(PERMISSION_DENIED, room_id)
+    members = Membership.objects.filter(room=room)
+    big = members[: settings.CHAT_HERE_MAX_MEMBERS + 1].count() > settings.CHAT_HERE_MAX_MEMBERS
+    if big and not moderates(user, role_in(user.pk, room)):
+        raise ChatError(PERMISSION_DENIED, room.pk)
 
 
 def name_members(message: Message, kind: str, before: str | None = None) -> list:

@@ -22,7 +22,7 @@ from django.db.models import F
 from accounts.services import active_user
 from chatapp.ratelimit import within_rate
 
-from .access import get_room_for, is_moderator, moderates, role_in
+from .access import get_room_for
 from .errors import (
     BAD_REQUEST,
     MESSAGE_EMPTY,
@@ -33,7 +33,7 @@ from .errors import (
     ChatError,
 )
 from .events import message_event, render_message, room_broadcast, room_group
-from .mentions import check_here, keep_mentions, name_members, says_here
+from .mentions import check_here, keep_mentions, name_members
 from .models import Message, MessageType, Room
 
 logger = logging.getLogger(__name__)
@@ -184,8 +184,7 @@ def store_message(
     user = active_user(user_id)
     room = get_room_for(user, room_id)  # re-checked: staff may have lost the flag
     text = clean_text(text)
-    if says_here(text):
-        check_here(text, room.pk, is_moderator(user) or moderates(user, role_in(user.pk, room)))
+    check_here(text, room, user)
     posted = post_message(
         room=room,
         author=user,

@@ -29,7 +29,7 @@ def mark_read(user_id: int, room_id: int, seq: int) -> ReadPosition:
     room = get_room_for(user, room_id)
     seq = min(seq, room.last_seq)
     moved = Membership.objects.filter(room=room, user=user, read_seq__lt=seq).update(read_seq=seq)
-    counts = room_counts(user.pk, [room.pk])
+    counts = room_counts(user, [room.pk])
     if not counts:
         raise ChatError(ROOM_ACCESS_DENIED, room_id)  # not a member: open the room first
     return ReadPosition(counts[0], moved > 0)

@@ -65,7 +65,8 @@ def search_messages(
     the database's own; the tests run the fallback on PostgreSQL too)."""
     # NUL cannot be a PostgreSQL text parameter; the rest of the C0 range is harmless.
     query = " ".join(query.replace("\x00", " ").split())[:QUERY_MAX_LENGTH]
-    if not user.is_authenticated or not any(not w.startswith("-") for w in _words(query)):
+    words = _words(query)
+    if not user.is_authenticated or not any(not w.startswith("-") for w in words):
         return []  # nothing to look for (`-word` alone would rank every message)
     rooms = Room.objects.visible_to(user)
     if room_id is not None:
@@ -78,10 +79,10 @@ def search_messages(
     if full_text:
         found = list(_postgres(messages, query)[:limit])
     else:
-        found = list(_contains_all(messages, _words(query)).order_by("-created", "-pk")[:limit])
+        found = list(_contains_all(messages, words).order_by("-created", "-pk")[:limit])
     # Cut here, not by ts_headline: it would drop what looks like HTML tags from the text
     # (`<b>` written in a message is part of it) and parse every hit again.
-    snippets = [_cut_around(m.text, _words(query)) for m in found]
+    snippets = [_cut_around(m.text, words) for m in found]
     titles = direct_titles({m.room for m in found}, user)
     return [
         Hit(

@@ -55,10 +55,14 @@ def count_of(query) -> Coalesce:
     return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
 
 
-def room_counts(user_id: int, room_ids: list[int] | None = None) -> list[RoomCounts]:
-    """The user's rooms (all, or those of `room_ids`) that they may still see, with their
-    counts: one statement, whatever the number of rooms."""
-    user = active_user(user_id)
+def counts_of(user_id: int, room_ids: list[int] | None = None) -> list[RoomCounts]:
+    """`room_counts` for a socket's user, reloaded now (still active?)."""
+    return room_counts(active_user(user_id), room_ids)
+
+
+def room_counts(user, room_ids: list[int] | None = None) -> list[RoomCounts]:
+    """The rooms of `user` (loaded: `active_user`) (all, or those of `room_ids`) that they
+    may still see, with their counts: one statement, whatever the number of rooms."""
     if not user.is_authenticated:
         return []
     after_read = {

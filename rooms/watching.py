@@ -27,7 +27,7 @@ from chatapp.ratelimit import within_rate
 from .errors import RATE_LIMITED, ChatError
 from .events import encode, room_group
 from .models import Membership, Room, RoomKind
-from .unread import RoomCounts, room_counts
+from .unread import RoomCounts, counts_of
 
 # A watched room's state, a list (thousands of sockets watch tens of rooms each).
 READ, LAST, UNREAD, MENTIONS, FLAGS = range(5)
@@ -111,7 +111,7 @@ class RoomWatch:
             for outcome in await asyncio.gather(*follows, return_exceptions=True):
                 if isinstance(outcome, BaseException):
                     raise outcome
-            counts = await database_sync_to_async(room_counts)(self.user.pk, ids)
+            counts = await database_sync_to_async(counts_of)(self.user.pk, ids)
         except BaseException:
             await self.unfollow_unrecorded(ids)
             raise
@@ -187,7 +187,7 @@ class RoomWatch:
     async def count_again(self, room_id: int) -> None:
         """Read a watched room's counts anew (events were missed, or the read position
         moved under them); tell the client if it does not have the room open."""
-        counts = await database_sync_to_async(room_counts)(self.user.pk, [room_id])
+        counts = await database_sync_to_async(counts_of)(self.user.pk, [room_id])
         if self.watched is None:
             return
         if not counts:  # lost meanwhile (the event that said so may have been lost too)
