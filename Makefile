@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run dev test lint format check typecheck core-alone e2e bench soak install install-dev browser clean
+.PHONY: run dev test lint format check typecheck core-alone e2e bench bench-search soak install install-dev browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,12 @@ $(VENV)/.installed-bench: bench/requirements.txt | $(VENV)/.installed-dev
 
 bench: install-dev $(VENV)/.installed-bench
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Search benchmark (docs/search.md): 100 searches over a million messages in PostgreSQL
+# (BENCH_DATABASE_URL, a database of its own), beside a substring scan; the fill is kept
+# for the next run. SEARCH_ARGS=--quick: 20,000 messages (SQLite too), --refill: fill anew.
+bench-search: install-dev
+	$(BIN)/python -m bench.search $(SEARCH_ARGS)
 
 # Soak run (10 minutes unless SOAK_SECONDS): churn, backend sends, seq gaps, RSS, Redis keys.
 SOAK_SECONDS ?= 600

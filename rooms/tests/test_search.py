@@ -146,8 +146,72 @@ def test_postgresql_searches_through_the_gin_index(needs_postgres, make_user):
 
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")  # a test table is tiny
+        cursor.execute("SET LOCAL enable_indexscan = off")  # not newest first by id
     plan = _postgres(Message.objects.all(), "needle").explain()
-    assert "message_text_search" in plan
+    assert "message_search_document" in plan
+
+
+def test_the_stored_document_follows_every_insert_and_edit(needs_postgres, make_user, make_room):
+    """The trigger of migration 0009, also for rows written around the services."""
+    from rooms.models import Message
+
+    alice = make_user("alice")
+    room = make_room("General")
+    [message] = Message.objects.bulk_create(
+        [Message(room=room, author=alice, number=1, seq=1, text="straight in")]
+    )
+    assert found(alice, "straight", True) == [(room.pk, 1)]
+    Message.objects.filter(pk=message.pk).update(text="changed around")
+    assert found(alice, "straight", True) == []
+    assert found(alice, "changed", True) == [(room.pk, 1)]
+
+
+def test_the_migration_fills_the_documents_of_rows_without_one(
+    needs_postgres, make_user, make_room
+):
+    import importlib
+
+    migration = importlib.import_module("rooms.migrations.0009_search_document")
+    alice = make_user("alice")
+    room = make_room("General")
+    number = post_message(room=room, author=alice, text="older needle").message.number
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE rooms_message SET search_document = NULL")
+    assert found(alice, "needle", True) == []
+    migration.backfill(connection)
+    assert found(alice, "needle", True) == [(room.pk, number)]
+
+
+def test_the_newest_matches_are_ranked(needs_postgres, make_user, make_room, monkeypatch):
+    """A common word's best match among its newest RANK_CANDIDATES matches comes first,
+    an older one does not take part."""
+    monkeypatch.setattr("rooms.search.RANK_CANDIDATES", 2)
+    alice = make_user("alice")
+    room = make_room("General")
+    texts = ["needle needle needle", "a needle", "needle needle", "one needle more"]
+    numbers = [post_message(room=room, author=alice, text=t).message.number for t in texts]
+    assert found(alice, "needle", True) == [(room.pk, numbers[2]), (room.pk, numbers[3])]
+
+
+def test_a_search_past_its_time_finds_nothing(needs_postgres, make_user, make_room, monkeypatch):
+    from django.db.models.expressions import RawSQL
+
+    from rooms.models import Message
+
+    alice = make_user("alice")
+    post_message(room=make_room("General"), author=alice, text="needle")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        [before] = cursor.fetchone()
+    monkeypatch.setattr("rooms.search.SEARCH_TIMEOUT_MS", 50)
+    slow = Message.objects.annotate(nap=RawSQL("pg_sleep(0.5)", [])).filter(pk__gt=0)
+    monkeypatch.setattr("rooms.search._postgres", lambda messages, query: slow)
+    assert search_messages(alice, "needle", full_text=True) == []
+    monkeypatch.undo()
+    assert found(alice, "needle", True) != []  # the connection and the timeout are as before
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == before
 
 
 @pytest.mark.parametrize("query", ["\x00", "needle\x00", '"', "-", "or", "-needle", "x" * 5000])
