@@ -7,50 +7,12 @@ listed in the README's configuration table.
 
 from __future__ import annotations
 
-import os
 import secrets
-from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default).strip()
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = env_str(name)
-    if not value:
-        return default
-    if value.lower() in {"1", "true", "yes", "on"}:
-        return True
-    if value.lower() in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), not {value!r}")
-
-
-def _env_number(name: str, default, parse, what: str):
-    value = env_str(name)
-    try:
-        return parse(value) if value else default
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be {what}, not {value!r}") from None
-
-
-def env_int(name: str, default: int) -> int:
-    return _env_number(name, default, int, "an integer")
-
-
-def env_float(name: str, default: float) -> float:
-    return _env_number(name, default, float, "a number")
-
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    value = env_str(name)
-    return [item.strip() for item in value.split(",") if item.strip()] if value else default
+from chatapp.env import BASE_DIR, env_bool, env_float, env_int, env_list, env_str
 
 
 def development_secret_key() -> str:
@@ -92,8 +54,12 @@ INSTALLED_APPS = [
     "chatapp",
     "chatapp.websocket",
     "chatapp.features",
+    "rest_framework",
+    "drf_spectacular",
     "accounts",
     "rooms",
+    "attachments",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -262,8 +228,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env_str("STATIC_ROOT") or BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Attachments: MEDIA_ROOT, the S3 switch and the upload limits (chatapp/settings_uploads.py).
+from chatapp.settings_uploads import *  # noqa: E402, F403
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": UPLOAD_STORAGE,  # noqa: F405
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -360,6 +329,9 @@ WEBSOCKET_INBOX_SIZE = env_int("WEBSOCKET_INBOX_SIZE", 1000)
 WEBSOCKET_LINGER_SHARE = env_float("WEBSOCKET_LINGER_SHARE", 2.0)
 WEBSOCKET_LINGER_MAX = env_float("WEBSOCKET_LINGER_MAX", 0.02)
 NOTIFY_USERS_ON_ENTER_OR_LEAVE_ROOMS = env_bool("NOTIFY_USERS_ON_ENTER_OR_LEAVE_ROOMS", True)
+
+# The HTTP API for bots and integrations (chatapp/settings_api.py).
+from chatapp.settings_api import *  # noqa: E402, F403
 
 LOGGING = {
     "version": 1,

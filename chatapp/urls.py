@@ -8,7 +8,10 @@ urlpatterns = [
     # Before the admin's own URLs: its login has no throttle, so it hands over to allauth's.
     path("admin/login/", admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
+    path("", include("api.urls_pages")),  # before allauth's: /accounts/tokens/
     path("accounts/", include("allauth.urls")),
+    path("api/v1/", include("api.urls")),
+    path("", include("attachments.urls")),
     path("", include("rooms.urls")),
 ]
 

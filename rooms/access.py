@@ -30,13 +30,14 @@ def get_room_for(user: User, room_id: int) -> Room:
     except Room.DoesNotExist:
         raise ChatError(ROOM_INVALID, room_id) from None
     if not room.is_visible_to(user):
-        raise ChatError(refusal_for(room.kind), room_id)
+        raise ChatError(refusal_for(room.kind, room.archived), room_id)
     return room
 
 
-def refusal_for(kind: str) -> str:
-    """What a user who may not see a room of this kind is told."""
-    return ROOM_ACCESS_DENIED if kind == RoomKind.PUBLIC else ROOM_INVALID
+def refusal_for(kind: str, archived: object = None) -> str:
+    """What a user who may not see a room of this kind is told: an archived room, like
+    a private one, is answered as one that does not exist (it does not, on the site)."""
+    return ROOM_ACCESS_DENIED if kind == RoomKind.PUBLIC and not archived else ROOM_INVALID
 
 
 def is_moderator(user: AbstractBaseUser) -> bool:

@@ -26,11 +26,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.services import active_user
+from attachments.services import drop_attachments, has_attachments
+from attachments.shown import note_has_attachments
 
 from .access import get_room_for, moderates, refusal_for
 from .change_sql import Target, read_target, store_change
 from .errors import (
     BAD_REQUEST,
+    MESSAGE_EMPTY,
     MESSAGE_INVALID,
     PERMISSION_DENIED,
     USER_HAS_TO_LOGIN,
@@ -44,7 +47,7 @@ from .models import (
     MessageChange,
     may_see_room,
 )
-from .posting import check_rate_limit, clean_text, take_next_seq
+from .posting import check_rate_limit, clean_text, take_change_seq
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +122,7 @@ def target_of(
         archived=found.archived,
     )
     if not visible and not in_admin:
-        raise ChatError(refusal_for(found.kind), room_id)
+        raise ChatError(refusal_for(found.kind, found.archived), room_id)
     if found.done is not None:
         seq, done_kind, done_number = found.done
         if done_kind != kind or done_number != number:
@@ -169,15 +172,19 @@ def changing(change: Change, message: Message, actor: Any, client_id: str, kind:
     the room (its row on PostgreSQL, the database on SQLite) until it commits, so no two
     changes of a room interleave. If the message changed since it was read, it is read
     again, now under the lock. A refusal or a change that changes nothing rolls the seq
-    back. A client_id that raced in on another socket is caught by the log's unique key."""
+    back. A client_id that raced in on another socket is caught by the log's unique key.
+    The seq's statement also tells whether the message has attachments (its HTML shows
+    them): a message without any costs no query for them."""
     try:
         with transaction.atomic():
-            seq = take_next_seq(message.room_id)
+            seq, has_attachments = take_change_seq(message.room_id, message.pk)
+            note_has_attachments(message, has_attachments)
             changed = change(message, seq)
             if changed is None:
                 found = read_target(message.room_id, message.number, None, "")
                 if found is None or found.message.deleted is not None:  # deleted meanwhile
                     raise ChatError(MESSAGE_INVALID, message.room_id)
+                note_has_attachments(found.message, has_attachments)
                 changed = change(found.message, seq)
                 if changed is None:  # cannot be: nothing else changes it under the lock
                     raise RuntimeError(f"{message} changed under its room's lock")
@@ -197,7 +204,9 @@ def edit_message(user_id: int, room_id: int, number: int, text: str, client_id: 
     if isinstance(found, Changed):
         return found  # a retry is answered, never refused for the rate
     user, message, kind = found.actor, found.message, found.kind
-    text = clean_text(text)
+    text = clean_text(text, allow_empty=True)
+    if not text and not has_attachments(message.pk):  # a message with files may lose its text
+        raise ChatError(MESSAGE_EMPTY)
     check_rate_limit(user_id)
     edited = timezone.now()
 
@@ -249,6 +258,7 @@ def delete_message(
         if not record_change(message, seq, ChangeKind.DELETE, actor, client_id, *fields):
             return None
         message.reactions.all().delete()  # every row, even one the summary missed
+        drop_attachments(message)  # the rows now, their files once this commits
         return Changed(seq, message_event(message), before)
 
     return changing(change, message, actor, client_id, ChangeKind.DELETE)

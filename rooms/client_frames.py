@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 
-from .errors import BAD_REQUEST, ChatError
+from .errors import BAD_REQUEST, TOO_MANY_FILES, ChatError
 from .models import MAX_ID
 
 # A client_id is the page's idempotency key of a send, stored with the message.
@@ -22,8 +22,10 @@ MAX_CLIENT_ID_LENGTH = 64
 def max_frame_length() -> int:
     """The longest frame a valid command can need: the message with every character
     JSON-escaped (12 characters for one beyond the BMP, an emoji: a surrogate pair of
-    `\\uXXXX`), plus room for the other fields."""
-    return settings.CHAT_MAX_MESSAGE_LENGTH * 12 + 512
+    `\\uXXXX`), plus room for the other fields and a send's attachment ids (at most 19
+    digits and a comma each)."""
+    attachments = settings.CHAT_MAX_ATTACHMENTS_PER_MESSAGE * 20
+    return settings.CHAT_MAX_MESSAGE_LENGTH * 12 + 512 + attachments
 
 
 def echoed_client_id(content: Any) -> dict[str, Any]:
@@ -76,3 +78,23 @@ def _encodable(text: str) -> bool:
     except UnicodeEncodeError:  # a lone surrogate
         return False
     return True
+
+
+def id_list_field(content: dict[str, Any], name: str, room_id: int, limit: int) -> tuple[int, ...]:
+    """A list of ids (a send's `attachments`), each as id_value takes it, in order and
+    each once; () if absent. Not a list, or a bad id: BAD_REQUEST; more than `limit`
+    distinct ids: TOO_MANY_FILES."""
+    value = content.get(name)
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ChatError(BAD_REQUEST, room_id)
+    ids: dict[int, None] = {}
+    for item in value:
+        parsed = id_value(item)
+        if parsed is None:
+            raise ChatError(BAD_REQUEST, room_id)
+        ids[parsed] = None
+    if len(ids) > limit:
+        raise ChatError(TOO_MANY_FILES, room_id)
+    return tuple(ids)

@@ -30,6 +30,7 @@ from .access_watch import RoomAccessWatch
 from .client_frames import (
     client_id_field,
     echoed_client_id,
+    id_list_field,
     id_value,
     int_field,
     max_frame_length,
@@ -231,9 +232,14 @@ class ChatConsumer(
             raise ChatError(BAD_REQUEST, room_id)
         client_id = client_id_field(content, room_id)
         reply_to = int_field(content, "reply_to", required=False, room=room_id)
+        # Uploaded beforehand (attachments/views.py): ids of the user's uploads to the room.
+        limit = settings.CHAT_MAX_ATTACHMENTS_PER_MESSAGE
+        files = id_list_field(content, "attachments", room_id, limit)
 
         def store() -> tuple[int, dict[str, Any] | None]:
-            event, created = store_message(self.user.pk, room_id, text, client_id, reply_to)
+            event, created = store_message(
+                self.user.pk, room_id, text, client_id, reply_to, attachments=files
+            )
             return event["seq"], room_broadcast(event) if created else None
 
         await self.change_room(room_id, client_id, store)

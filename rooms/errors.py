@@ -12,6 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.conf import settings
+
+from attachments.sizes import describe_types, human_size, megapixels
 from chatapp.websocket import (
     BAD_REQUEST,
     ERROR_TEXTS,
@@ -64,6 +67,16 @@ PERMISSION_DENIED = "PERMISSION_DENIED"
 USER_INVALID = "USER_INVALID"
 # Another room has that title (compared case-insensitively), or it is reserved.
 ROOM_TITLE_TAKEN = "ROOM_TITLE_TAKEN"
+# Attachments (attachments/): an upload over CHAT_MAX_UPLOAD_BYTES, an image over
+# CHAT_MAX_IMAGE_PIXELS, a type not in CHAT_UPLOAD_TYPES (read from the content), a file
+# that is not what it claims (a broken image, an empty file) or, in a send, an id that is
+# not the sender's upload to that room waiting to be sent; more files than one message
+# may carry.
+FILE_TOO_LARGE = "FILE_TOO_LARGE"
+IMAGE_TOO_LARGE = "IMAGE_TOO_LARGE"
+FILE_TYPE_REFUSED = "FILE_TYPE_REFUSED"
+FILE_INVALID = "FILE_INVALID"
+TOO_MANY_FILES = "TOO_MANY_FILES"
 # The core's codes (BAD_REQUEST, RATE_LIMITED, SERVER_ERROR, SERVICE_UNAVAILABLE, imported
 # above) reach the chat page too, with the core's texts; only their treatment is ours.
 
@@ -79,6 +92,24 @@ ERRORS: dict[str, ErrorCode] = {
     PERMISSION_DENIED: ErrorCode("You may not change that message.", Treatment.FINAL),
     USER_INVALID: ErrorCode("There is no such user here.", Treatment.FINAL),
     ROOM_TITLE_TAKEN: ErrorCode("Another room has that name already.", Treatment.FINAL),
+    # The limits are read once, when this table is made: the page shows the site's own.
+    FILE_TOO_LARGE: ErrorCode(
+        f"Files can be {human_size(settings.CHAT_MAX_UPLOAD_BYTES)} at most.", Treatment.FINAL
+    ),
+    IMAGE_TOO_LARGE: ErrorCode(
+        f"Images can be {megapixels(settings.CHAT_MAX_IMAGE_PIXELS)} at most.", Treatment.FINAL
+    ),
+    FILE_TYPE_REFUSED: ErrorCode(
+        f"Only {describe_types(settings.CHAT_UPLOAD_TYPES)} can be attached.", Treatment.FINAL
+    ),
+    FILE_INVALID: ErrorCode(
+        "That file could not be used (damaged, or no longer there): attach it again.",
+        Treatment.FINAL,
+    ),
+    TOO_MANY_FILES: ErrorCode(
+        f"A message can carry {settings.CHAT_MAX_ATTACHMENTS_PER_MESSAGE} files at most.",
+        Treatment.FINAL,
+    ),
     RATE_LIMITED: ErrorCode(ERROR_TEXTS[RATE_LIMITED], Treatment.RETRY_BY_HAND),
     SERVER_ERROR: ErrorCode(ERROR_TEXTS[SERVER_ERROR], Treatment.RETRY_BY_HAND),
     SERVICE_UNAVAILABLE: ErrorCode(ERROR_TEXTS[SERVICE_UNAVAILABLE], Treatment.RETRY_LATER),

@@ -14,6 +14,8 @@ from typing import Any
 from django.conf import settings
 from django.template.loader import render_to_string
 
+from attachments.shown import event_attachments, html_context
+
 from .mentions import says_here
 from .models import Message, MessageType
 
@@ -62,6 +64,8 @@ def render_message(message: Message) -> str:
             "edited": message.edited,
             "reply": reply_of(message),
             "reactions": message.reaction_summary,
+            # Read only for a message that may have some (attachments/shown.py).
+            "attachments": html_context(message),
         },
     )
 
@@ -75,7 +79,7 @@ def message_event(message: Message) -> dict[str, Any]:
         message.html = render_message(message)
         # Only if nothing changed it since it was read (that change stored its own HTML).
         Message.objects.filter(pk=message.pk, seq=message.seq, html="").update(html=message.html)
-    return {
+    event = {
         "room": message.room_id,
         "id": message.number,
         "seq": message.seq,
@@ -89,6 +93,9 @@ def message_event(message: Message) -> dict[str, Any]:
         "mentions": message.mentioned,
         "html": message.html,
     }
+    if files := event_attachments(message):  # only a message with files has the key
+        event["attachments"] = files
+    return event
 
 
 def deletion_event(message: Message) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.services import active_user
+from attachments.shown import load_attachments
 
 from .access import become_member, check_join_rate, get_room_for
 from .direct import shown_title
@@ -37,6 +38,11 @@ class Joined:
     resync: bool  # more was missed than CHAT_RESUME_LIMIT: the client reloads the room
     last_seq: int  # the room's seq the history shows: the client stands here after it
     username: str
+
+
+def events_of(messages: list[Message]) -> list[dict[str, Any]]:
+    """The events of a page of messages, their attachments read in one query."""
+    return [message_event(m) for m in load_attachments(messages)]
 
 
 def with_relations(messages: QuerySet[Message]) -> QuerySet[Message]:
@@ -81,7 +87,7 @@ def join_room(user_id: int, room_id: int, since: int | None) -> Joined:
                 )
         return Joined(
             title=title,
-            history=[message_event(m) for m in latest_messages(room)],
+            history=events_of(latest_messages(room)),
             until=0,
             resync=since is not None,
             last_seq=last_seq,
@@ -121,7 +127,7 @@ def missed_messages(
     missed = with_relations(
         Message.objects.filter(room_id=room_id, seq__gt=after, seq__lt=before)
     ).order_by("seq")[:limit]
-    return [message_event(m) for m in missed]
+    return events_of(list(missed))
 
 
 def new_messages(
@@ -135,7 +141,7 @@ def new_messages(
             room_id=room_id, number__gt=after, number__lt=before, deleted__isnull=True
         )
     ).order_by("number")[:limit]
-    return [message_event(m) for m in created]
+    return events_of(list(created))
 
 
 def recent_messages(room: Room, limit: int | None = None) -> list[Message]:

@@ -25,7 +25,6 @@ from .access import User, refusal_for, role_in
 from .errors import (
     BAD_REQUEST,
     PERMISSION_DENIED,
-    ROOM_INVALID,
     ROOM_TITLE_TAKEN,
     USER_HAS_TO_LOGIN,
     USER_INVALID,
@@ -95,7 +94,7 @@ def _role_if_seen(user: User, room: Room) -> str | None:
         archived=room.archived is not None,
     )
     if not seen:
-        raise ChatError(ROOM_INVALID if room.archived else refusal_for(room.kind), room.pk)
+        raise ChatError(refusal_for(room.kind, room.archived), room.pk)
     return role
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,13 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from accounts.services import active_user
+from attachments.services import (
+    claim_attachments,
+    has_attachments,
+    has_attachments_sql,
+    link_attachments,
+)
+from attachments.shown import remember
 from chatapp.ratelimit import within_rate
 
 from .access import get_room_for
@@ -61,14 +69,15 @@ def is_storable(text: str) -> bool:
     return True
 
 
-def clean_text(text: str) -> str:
-    """The text to store, or a ChatError: empty and over-long messages are refused."""
+def clean_text(text: str, *, allow_empty: bool = False) -> str:
+    """The text to store, or a ChatError: empty and over-long messages are refused (an
+    empty text is allowed, `allow_empty`, beside attachments)."""
     if len(text) > settings.CHAT_MAX_MESSAGE_LENGTH:
         raise ChatError(MESSAGE_TOO_LONG)
     if not is_storable(text):
         raise ChatError(BAD_REQUEST)
     text = text.strip()
-    if not text:
+    if not text and not allow_empty:
         raise ChatError(MESSAGE_EMPTY)
     return text
 
@@ -102,6 +111,24 @@ def take_next_seq(room_id: int) -> int:
     return seq
 
 
+def take_change_seq(room_id: int, message_id: int) -> tuple[int, bool]:
+    """take_next_seq for a change of a stored message, and whether that message has
+    attachments (its HTML shows them, its deletion deletes them), told by the same
+    statement: a change of a message without any costs no query more than before."""
+    if not CAN_RETURN:  # SQLite before 3.35: a query of its own
+        return take_next_seq(room_id), has_attachments(message_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {ROOM_TABLE} SET last_seq = last_seq + 1 WHERE id = %s"  # noqa: S608 (the models' own table names)
+            f" RETURNING last_seq, {has_attachments_sql()}",
+            [room_id, message_id],
+        )
+        row = cursor.fetchone()
+    if row is None:  # the room was deleted meanwhile
+        raise ChatError(ROOM_INVALID, room_id)
+    return row[0], bool(row[1])
+
+
 def reply_parent(room: Room, number: int | None) -> Message | None:
     """The message a reply answers: one of the same room, not deleted (else MESSAGE_INVALID).
     Read after the room's seq is taken (the lock), so a deletion cannot slip in between
@@ -133,11 +160,15 @@ def post_message(
     client_id: str = "",
     rate_limited: bool = False,
     reply_to: int | None = None,
+    attachments: Sequence[int] = (),
 ) -> Posted:
     """Store a message with the room's next seq, or return the one this client_id stored.
 
     With `rate_limited`, a new message counts against the author's send limit; a retry
-    of a stored one is answered first, so it is never refused for the rate.
+    of a stored one is answered first, so it is never refused for the rate. The ids in
+    `attachments` must be the author's uploads to this room not sent yet (else
+    FILE_INVALID, and nothing is stored): they become part of the message in the same
+    transaction, so a retry finds them linked, and links nothing twice.
     """
     if client_id and author is not None:
         # Idempotency keys are per room: the same key in another room is another message.
@@ -150,6 +181,7 @@ def post_message(
         with transaction.atomic():
             seq = take_next_seq(room.pk)
             parent = reply_parent(room, reply_to)
+            files = claim_attachments(author, room, attachments) if attachments else []
             message = Message(
                 room=room,
                 number=seq,
@@ -161,8 +193,11 @@ def post_message(
                 client_id=client_id if author is not None else "",
             )
             named = name_members(message, room.kind)
+            remember(message, files)  # what its HTML shows
             message.html = render_message(message)
             message.save()
+            if files:
+                link_attachments(message, files)
             keep_mentions(message, named, replacing=False)
             if parent is not None and not parent.replied:
                 # Its edits and its deletion now re-render the replies' quotes.
@@ -177,13 +212,18 @@ def post_message(
 
 
 def store_message(
-    user_id: int, room_id: int, text: str, client_id: str, reply_to: int | None = None
+    user_id: int,
+    room_id: int,
+    text: str,
+    client_id: str,
+    reply_to: int | None = None,
+    attachments: Sequence[int] = (),
 ) -> tuple[dict[str, Any], bool]:
     """A send on the socket: check the user may still post here, then store.
     Returns (message event, newly stored)."""
     user = active_user(user_id)
     room = get_room_for(user, room_id)  # re-checked: staff may have lost the flag
-    text = clean_text(text)
+    text = clean_text(text, allow_empty=bool(attachments))
     check_here(text, room, user)
     posted = post_message(
         room=room,
@@ -192,6 +232,7 @@ def store_message(
         client_id=client_id,
         rate_limited=True,
         reply_to=reply_to,
+        attachments=attachments,
     )
     return message_event(posted.message), posted.created
 

@@ -11,9 +11,8 @@ from django.views.decorators.http import require_GET
 from .access import get_room_for, is_moderator
 from .direct import with_shown_titles
 from .errors import BAD_REQUEST, ChatError, errors_for_page
-from .events import message_event
 from .forms import BackendSendForm
-from .history import messages_before
+from .history import events_of, messages_before
 from .models import MessageType, Room
 from .ownership import may_create_rooms
 from .posting import send_room_message
@@ -74,7 +73,7 @@ def older_messages(request: HttpRequest, room_id: int) -> JsonResponse:
     except ValueError:
         return JsonResponse({"error": BAD_REQUEST}, status=400)
     page = messages_before(room, before)
-    return JsonResponse({"room": room.pk, "messages": [message_event(m) for m in page]})
+    return JsonResponse({"room": room.pk, "messages": events_of(page)})
 
 
 @login_required

@@ -20,7 +20,7 @@ DOCS = {path.name: path.read_text() for path in (ROOT / "docs").glob("*.md")}
 SOURCES = (
     "\n".join(
         path.read_text()
-        for folder in ("chatapp", "rooms", "accounts", "e2e")
+        for folder in ("chatapp", "rooms", "accounts", "api", "attachments", "e2e")
         for path in (ROOT / folder).rglob("*.py")
         if not path.name.startswith("test_")
     )
@@ -75,7 +75,9 @@ def test_the_core_settings_are_the_documented_ones():
 
 
 def test_every_variable_the_settings_read_is_in_the_configuration_table():
-    settings_source = (ROOT / "chatapp" / "settings.py").read_text()
+    settings_source = "\n".join(
+        path.read_text() for path in (ROOT / "chatapp").glob("settings*.py")
+    )
     read = set(re.findall(r'env_\w+\(\s*"([A-Z0-9_]+)"', settings_source))
     table = section(README, "Configuration")
     documented = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", table))

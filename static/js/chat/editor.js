@@ -56,7 +56,8 @@ export function endEdit(pane, msg, { focus = false } = {}) {
 // `hooks.change(fields)` queues the edit, unless the text is as it was.
 export function saveEdit(pane, msg, hooks) {
   const text = msg.querySelector(".msg-editor textarea").value;
-  if (!text.trim()) return showError(pane, errorText("MESSAGE_EMPTY"));
+  // A message with files may lose its text (the files stay).
+  if (!text.trim() && !msg.querySelector(".msg-files")) return showError(pane, errorText("MESSAGE_EMPTY"));
   if (text.length > maxLength) return showError(pane, errorText("MESSAGE_TOO_LONG"));
   showError(pane, "");
   const unchanged = text === rawText(pane, msg);

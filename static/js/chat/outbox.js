@@ -4,8 +4,10 @@
 // composer when the server refuses it for good. Changes of stored messages (edits,
 // deletions, reactions) go the same way: queued in order with the sends, shown on their
 // message while they wait (pending.js markChanges), and dropped, with the reason in the
-// composer's error line, when the server refuses them for good.
+// composer's error line, when the server refuses them for good. A send carries the ids
+// of the files uploaded in its composer (attachments.js), and waits for uploads under way.
 import { socketState } from "../../websocket/websocket.js";
+import { giveBackAttachments, sendWhenUploaded, takeAttachments, uploadsUnderWay } from "./attachments.js";
 import { cancelReply } from "./reply.js";
 import { errorText, isFinalRefusal, retriesLater } from "./errors.js";
 import { refreshMessage, showComposerError } from "./panes.js";
@@ -49,7 +51,14 @@ function renderPending(clientId) {
       quote.append(author, ` ${item.quote.excerpt}`);
       el.append(quote);
     }
-    el.append(text, status);
+    el.append(text);
+    if (item.attachments?.length) {
+      const files = document.createElement("p");
+      files.className = "msg-files-pending";
+      files.textContent = item.attachments.map((file) => file.name).join(", ");
+      el.append(files);
+    }
+    el.append(status);
     pane.list.append(el);
     pane.list.scrollTop = pane.list.scrollHeight;
   }
@@ -97,21 +106,27 @@ function frameOf(clientId, item) {
       return { command: "react", ...about, emoji: item.emoji, on: item.on };
     default: {
       const reply = item.replyTo != null ? { reply_to: item.replyTo } : {};
-      return { command: "send", room: item.room, message: item.text, client_id: clientId, ...reply };
+      const files = item.attachments?.length ? { attachments: item.attachments.map((file) => file.id) } : {};
+      return { command: "send", room: item.room, message: item.text, client_id: clientId, ...reply, ...files };
     }
   }
 }
 
 export function submit(roomId, textarea) {
+  const pane = panes.get(roomId);
+  if (pane && uploadsUnderWay(pane)) return sendWhenUploaded(pane, () => submit(roomId, textarea));
   const text = textarea.value;
-  if (!text.trim()) return showComposerError(roomId, errorText("MESSAGE_EMPTY"));
+  const hasFiles = Boolean(pane?.uploads?.length);
+  if (!text.trim() && !hasFiles) return showComposerError(roomId, errorText("MESSAGE_EMPTY"));
   if (text.length > maxLength) return showComposerError(roomId, errorText("MESSAGE_TOO_LONG"));
   const clientId = newClientId();
-  const replyTo = panes.get(roomId)?.replyTo;
+  const replyTo = pane?.replyTo;
   const reply = replyTo
     ? { replyTo: replyTo.id, quote: { author: replyTo.author, excerpt: replyTo.excerpt } }
     : {};
-  outbox.set(clientId, { room: roomId, kind: "send", text, ...reply, state: "pending" });
+  const attachments = hasFiles ? takeAttachments(pane) : [];
+  const files = attachments.length ? { attachments } : {};
+  outbox.set(clientId, { room: roomId, kind: "send", text, ...reply, ...files, state: "pending" });
   saveState();
   if (replyTo) cancelReply(panes.get(roomId));
   textarea.value = "";
@@ -200,6 +215,9 @@ export function onSendRefused(error) {
     pendingElement(error.client_id)?.remove();
     const textarea = panes.get(item.room)?.el.querySelector("textarea");
     if (textarea && !textarea.value) textarea.value = item.text;
+    if (item.attachments?.length && error.error !== "FILE_INVALID" && panes.has(item.room)) {
+      giveBackAttachments(panes.get(item.room), item.attachments); // to be sent again
+    }
     showComposerError(item.room, errorText(error.error));
   } else if (retriesLater(error.error)) {
     item.tries = (item.tries || 0) + 1;

@@ -4,6 +4,7 @@
 // composer do beyond showing (leaving, sending, changing a message) is handed in by the
 // caller. The controls each message gets (react, reply, edit, delete) are actions.js's.
 import { addActions, carryOver, forget, wireActions } from "./actions.js";
+import { wireAttachments } from "./attachments.js";
 import { markChanges } from "./pending.js";
 import { MESSAGE_TYPE, command, isNearBottom, lobby, me, panes, wanted } from "./state.js";
 
@@ -69,6 +70,7 @@ export function createPane(roomId, title, { onClose, onSubmit, onChange, onRetry
     }
   });
   textarea.addEventListener("input", () => sendTyping(pane, roomId));
+  wireAttachments(pane, roomId); // the attach button, drops on the pane, pasted images
   wireActions(pane, { change: onChange, retry: onRetry, discard: onDiscard });
   pane.list.addEventListener("scroll", () => {
     if (isNearBottom(pane.list)) setUnread(pane, 0);
