@@ -42,6 +42,13 @@ def text_field(**kwargs) -> serializers.CharField:
 class PostMessageIn(serializers.Serializer):
     text = text_field()
     client_id = ClientId()
+    attachments = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=MAX_ID),
+        required=False,
+        default=list,
+        max_length=100,  # the service refuses more than CHAT_MAX_ATTACHMENTS_PER_MESSAGE
+        help_text="Ids of my uploads to this room not sent yet (POST …/attachments).",
+    )
     reply_to = serializers.IntegerField(
         required=False,
         allow_null=True,
@@ -185,3 +192,19 @@ class WebhookIn(serializers.Serializer):
 class HookPostedOut(serializers.Serializer):
     id = serializers.IntegerField(help_text="The message's number in its room.")
     seq = serializers.IntegerField()
+
+
+class UploadIn(serializers.Serializer):
+    file = serializers.FileField(help_text="One file, at most CHAT_MAX_UPLOAD_BYTES.")
+
+
+class AttachmentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    size = serializers.IntegerField()
+    content_type = serializers.CharField()
+    image = serializers.BooleanField()
+    width = serializers.IntegerField(allow_null=True)
+    height = serializers.IntegerField(allow_null=True)
+    url = serializers.CharField()
+    thumbnail_url = serializers.CharField(allow_null=True)

@@ -25,6 +25,7 @@ urlpatterns = [
         views.Reactions.as_view(),
         name="reactions",
     ),
+    path("rooms/<id:room_id>/attachments", views.Attachments.as_view(), name="attachments"),
     path("search", views.Search.as_view(), name="search"),
     path("hooks/<str:key>", views_webhooks.IncomingWebhook.as_view(), name="hook"),
     path(

@@ -15,15 +15,18 @@ from rest_framework.decorators import (
     authentication_classes,
     permission_classes,
 )
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from attachments.services import store_upload
+from attachments.shown import describe
 from chatapp.ratelimit import within_rate
 from rooms.access import get_room_for
 from rooms.changes import Changed, delete_on_socket, edit_message
 from rooms.direct import with_shown_titles
-from rooms.errors import RATE_LIMITED, ChatError
+from rooms.errors import BAD_REQUEST, FILE_TOO_LARGE, RATE_LIMITED, ChatError
 from rooms.events import room_broadcast
 from rooms.history import missed_messages
 from rooms.models import Room
@@ -112,7 +115,12 @@ class Messages(ApiView):
         message the first post stored (200, `created: false`) and stores nothing."""
         body = checked(s.PostMessageIn, request.data)
         event, created = store_message(
-            request.user.pk, room_id, body["text"], body["client_id"], body.get("reply_to")
+            request.user.pk,
+            room_id,
+            body["text"],
+            body["client_id"],
+            body.get("reply_to"),
+            attachments=body["attachments"],
         )
         if created:
             tell_room(room_id, room_broadcast(event))
@@ -157,6 +165,33 @@ class Reactions(ApiView):
             request.user.pk, room_id, number, body["emoji"], body["on"], body["client_id"]
         )
         return changed_answer(room_id, changed)
+
+
+class Attachments(ApiView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={"multipart/form-data": s.UploadIn},
+        responses={201: s.AttachmentOut, 413: s.ErrorOut, 415: s.ErrorOut, **ERRORS},
+        summary="Upload a file to send",
+    )
+    def post(self, request: Request, room_id: int) -> Response:
+        """Upload one file (multipart, `file`) to a room I may post in: it waits, seen by
+        me only, until a post names its id in `attachments`. As the page's upload: type
+        from the content, images cleaned and given a thumbnail, unsent ones removed after
+        CHAT_UNSENT_ATTACHMENT_HOURS. (Files are served to logged-in pages.)"""
+        user = request.user
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if length.isdigit() and int(length) > settings.CHAT_MAX_UPLOAD_BYTES + 64 * 1024:
+            raise ChatError(FILE_TOO_LARGE)  # refused before the body is parsed
+        if not within_rate(f"chat-upload:{user.pk}", settings.CHAT_MAX_UPLOADS_PER_MINUTE):
+            raise ChatError(RATE_LIMITED)
+        room = get_room_for(user, room_id)
+        files = request.FILES.getlist("file")
+        if len(files) != 1:
+            raise ChatError(BAD_REQUEST)
+        attachment = store_upload(user, room, files[0])
+        return Response(describe(attachment), status=status.HTTP_201_CREATED)
 
 
 class Search(ApiView):

@@ -16,7 +16,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
 
-from rooms.errors import FILE_INVALID, FILE_TOO_LARGE, ChatError
+from rooms.errors import FILE_INVALID, FILE_TOO_LARGE, RATE_LIMITED, TOO_MANY_FILES, ChatError
 from rooms.models import Message, Room
 
 from .content import clean_name, sniff
@@ -39,6 +39,10 @@ def store_upload(user: AbstractBaseUser, room: Room, upload: UploadedFile) -> At
     user's upload to the room, waiting to be sent. The room is checked by the caller."""
     if upload.size is None or upload.size > settings.CHAT_MAX_UPLOAD_BYTES:
         raise ChatError(FILE_TOO_LARGE)
+    # Drafts are kept a day: without a cap, one account could fill the disk with them.
+    waiting = Attachment.objects.filter(uploader=user, message__isnull=True)
+    if waiting.count() >= settings.CHAT_MAX_UNSENT_UPLOADS:
+        raise ChatError(RATE_LIMITED)
     sniffed = sniff(upload)
     attachment = Attachment(
         uploader=user,
@@ -82,6 +86,8 @@ def claim_attachments(
     """The uploads a send carries, in upload order: every id must be the author's upload
     to this room, not sent yet (else FILE_INVALID). Inside the send's transaction."""
     wanted = set(ids)
+    if len(wanted) > settings.CHAT_MAX_ATTACHMENTS_PER_MESSAGE:  # the API's, the socket's
+        raise ChatError(TOO_MANY_FILES, room.pk)
     if author is None or not author.is_authenticated:
         raise ChatError(FILE_INVALID, room.pk)
     found = list(

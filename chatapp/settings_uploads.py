@@ -57,3 +57,7 @@ CHAT_MAX_ATTACHMENTS_PER_MESSAGE = env_int("CHAT_MAX_ATTACHMENTS_PER_MESSAGE", 1
 # Uploads never sent are deleted after this many hours by
 # `manage.py delete_unsent_attachments` (docs/attachments.md says how to schedule it).
 CHAT_UNSENT_ATTACHMENT_HOURS = env_int("CHAT_UNSENT_ATTACHMENT_HOURS", 24)
+# Uploads one user may have waiting to be sent at once (drafts are kept a day).
+CHAT_MAX_UNSENT_UPLOADS = env_int("CHAT_MAX_UNSENT_UPLOADS", 50)
+# Stored files are for the site's process alone, not every user of the host.
+FILE_UPLOAD_PERMISSIONS = 0o640

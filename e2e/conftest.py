@@ -285,11 +285,12 @@ def new_context(browser, server):
     expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     contexts = []
 
-    def make(user=None, *, on=server, viewport=None, permissions=()):
+    def make(user=None, *, on=server, viewport=None, permissions=(), color_scheme="light"):
         context = browser.new_context(
             base_url=on.url,
             viewport=viewport or {"width": 1280, "height": 800},
             permissions=list(permissions),
+            color_scheme=color_scheme,
         )
         context.set_default_timeout(EXPECT_TIMEOUT_MS)
         if user is not None:

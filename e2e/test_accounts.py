@@ -18,8 +18,8 @@ def test_sign_up_through_the_form_lands_in_the_lobby_with_the_demo_rooms(
     page.get_by_role("button", name="Sign Up").click()
     expect(page).to_have_url(re.compile(r"/$"))
     expect(page.get_by_role("heading", name="Rooms")).to_be_visible()
-    expect(page.get_by_role("button", name="General")).to_be_visible()
-    expect(page.get_by_role("button", name=re.compile("Staff lounge"))).to_have_count(0)
+    expect(page.get_by_role("link", name="General", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("Staff lounge"))).to_have_count(0)
 
 
 def test_log_in_with_the_form_shows_the_lobby(new_page, server, make_user, password):
@@ -30,7 +30,7 @@ def test_log_in_with_the_form_shows_the_lobby(new_page, server, make_user, passw
     page.locator("input[name=login]").fill("frank")
     page.locator("input[name=password]").fill(password)
     page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("button", name="Random")).to_be_visible()
+    expect(page.get_by_role("link", name="Random", exact=True)).to_be_visible()
     expect(page.locator(".user-name")).to_have_text("frank")
 
 
@@ -54,7 +54,7 @@ def test_lobby_works_on_a_phone_sized_screen(new_page, server, make_user):
     server.manage("load_demo_rooms")
     page = new_page(make_user("phone"), viewport={"width": 390, "height": 800})
     page.goto("/")
-    page.get_by_role("button", name="General").click()
+    page.get_by_role("link", name="General", exact=True).click()
     expect(page.get_by_role("article", name="General")).to_be_visible()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390  # nothing forces sideways scrolling

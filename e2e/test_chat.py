@@ -12,7 +12,8 @@ SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshot.png"
 
 
 def open_room(page, title):
-    page.get_by_role("button", name=title, exact=True).click()
+    """Open a room from the sidebar (in place of the one in view)."""
+    page.get_by_role("link", name=title, exact=True).click()
     room = page.get_by_role("article", name=title)
     expect(room).to_be_visible()
     return room
@@ -62,13 +63,22 @@ def test_messages_that_arrive_together_show_once_each_in_order(
     assert batches, "the later two went out as one batch frame"
 
 
+def open_beside(page, title):
+    """Open a room next to the one in view (wide screens)."""
+    page.get_by_role("button", name=f"Open {title} beside").click()
+    room = page.get_by_role("article", name=title)
+    expect(room).to_be_visible()
+    return room
+
+
 def test_rooms_open_side_by_side_and_close_again(new_page, make_user, rooms):
     page = new_page(make_user())
     page.goto("/")
     open_room(page, "General")
-    open_room(page, "Help")
+    open_beside(page, "Help")
     expect(page.locator("article.room")).to_have_count(2)
-    page.get_by_role("button", name="General", exact=True).click()  # clicking again leaves
+    general = page.get_by_role("article", name="General")
+    general.get_by_role("button", name="Close room").click()  # closing leaves
     expect(page.locator("article.room")).to_have_count(1)
     expect(page.get_by_role("article", name="Help")).to_be_visible()
 
@@ -76,7 +86,7 @@ def test_rooms_open_side_by_side_and_close_again(new_page, make_user, rooms):
 def test_member_never_sees_the_staff_room_and_a_forced_join_is_refused(new_page, make_user, rooms):
     page = new_page(make_user())
     page.goto("/")
-    expect(page.get_by_role("button", name="General", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="General", exact=True)).to_be_visible()
     expect(page.get_by_text("Staff lounge")).to_have_count(0)
     staff_room = rooms["Staff lounge"].pk
     page.evaluate(
@@ -150,7 +160,9 @@ def test_refused_message_keeps_its_text_and_says_why(new_page, make_user, rooms)
     box = room.get_by_label("Message", exact=True)
     box.fill("x" * 2001)
     box.press("Enter")
-    expect(room.get_by_role("alert")).to_have_text("That message is too long.")
+    expect(room.get_by_role("alert")).to_have_text(
+        "That message is too long. 2,000 characters at most."
+    )
     expect(box).to_have_value("x" * 2001)
 
 
@@ -186,12 +198,12 @@ def test_management_command_reaches_an_open_room(new_page, make_user, rooms, ser
 def test_room_added_in_the_admin_appears_in_an_open_lobby(new_page, make_user, rooms):
     lobby = new_page(make_user())
     lobby.goto("/")
-    expect(lobby.get_by_role("button", name="General", exact=True)).to_be_visible()
+    expect(lobby.get_by_role("link", name="General", exact=True)).to_be_visible()
     admin = new_page(make_user("root", staff=True, is_superuser=True))
     admin.goto("/admin/rooms/room/add/")
     admin.get_by_label("Title").fill("Brand new room")
     admin.get_by_role("button", name="Save", exact=True).click()
-    expect(lobby.get_by_role("button", name="Brand new room")).to_be_visible()
+    expect(lobby.get_by_role("link", name="Brand new room")).to_be_visible()
 
 
 def test_screenshot_for_the_readme(new_page, make_user, rooms):
@@ -200,7 +212,7 @@ def test_screenshot_for_the_readme(new_page, make_user, rooms):
     alice.goto("/")
     bob.goto("/")
     alice_general, bob_general = open_room(alice, "General"), open_room(bob, "General")
-    open_room(alice, "Help")
+    open_beside(alice, "Help")
     say(bob_general, "Morning! Anyone tried the new rooms?")
     say(alice_general, "Yes, two open side by side. Shift+Enter for new lines too.")
     expect(alice_general.locator(".msg-text")).to_have_count(2)

@@ -22,7 +22,7 @@ ELEMENTS_JS = """() => Array.from(document.querySelectorAll('.msg-text *'), (el)
 
 
 def open_room(page, title):
-    page.get_by_role("button", name=title, exact=True).click()
+    page.get_by_role("link", name=title, exact=True).click()
     room = page.get_by_role("article", name=title)
     expect(room).to_be_visible()
     return room

@@ -97,7 +97,7 @@ def test_room_refused_for_too_many_joins_says_so_and_opens_when_allowed(
     page.clock.install()
     page.goto("/")
     counters.use_up(reader)
-    page.get_by_role("button", name="Help", exact=True).click()
+    page.get_by_role("link", name="Help", exact=True).click()
     room = page.get_by_role("article", name="Help")
     expect(room.get_by_role("alert")).to_have_text(WAITING)
     room.screenshot(path=ARTIFACTS / "rate-limited-join-360.png")
@@ -125,7 +125,7 @@ def test_refused_retry_keeps_the_message_and_asks_once_per_wait(
     page.clock.install()
     page.goto("/")
     counters.use_up(reader)
-    page.get_by_role("button", name="Help", exact=True).click()
+    page.get_by_role("link", name="Help", exact=True).click()
     room = page.get_by_role("article", name="Help")
     expect(room.get_by_role("alert")).to_have_text(WAITING)
 

@@ -27,6 +27,10 @@ def test_server_restart_loses_nothing_and_sends_what_was_typed_meanwhile(
     for n in (1, 2, 3):
         say(alice_room, f"offline {n}")
     expect(alice_room.locator(".msg-pending")).to_have_count(3)
+    expect(alice_room.locator(".msg-pending .msg-status").first).to_have_text(
+        "Waiting for connection"
+    )
+    expect(alice_room).to_have_class(re.compile("presence-stale"))
     server.start()
     expected = ["before 1", "before 2", "offline 1", "offline 2", "offline 3"]
     for room in (alice_room, bob_room):

@@ -35,7 +35,7 @@ def test_a_webhook_made_on_the_settings_page_posts_into_the_open_room(
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
-    posted = room.locator(".message", has_text="Build 42 is green")
+    posted = room.locator(".msg", has_text="Build 42 is green")
     expect(posted).to_be_visible()
     expect(posted).to_contain_text("deploys-bot")
     expect(posted.locator("strong")).to_have_text("green")

@@ -198,7 +198,9 @@ class ChatConsumer(
         # superseded by a later one, which comes live with a higher seq).
         self.joined[room_id] = max(joined.last_seq, self.joined.get(room_id, 0))
         if not already:
-            await self.enter(room_id, joined.username)
+            # A join that resumes (`since`) comes from a page that had the room open on an
+            # earlier socket: a reconnect, after a restart too, is not an arrival.
+            await self.enter(room_id, joined.username, arriving=since is None)
         else:
             await self.send_json(await current_presence_event(room_id))
 
@@ -279,12 +281,12 @@ class ChatConsumer(
 
     # Membership and presence ----------------------------------------------------------
 
-    async def enter(self, room_id: int, username: str) -> None:
+    async def enter(self, room_id: int, username: str, *, arriving: bool = True) -> None:
         store = presence()
         first = await store.join(room_id, self.user.pk, username, self.channel_name)
         # A user whose last socket just dropped is reconnecting, not arriving.
         returning = first and await store.take_leaving(room_id, self.user.pk)
-        if first and not returning:
+        if first and arriving and not returning:
             await self.notify(room_id, username, MessageType.ENTER)
         await broadcast_presence(room_id)
 

@@ -3,11 +3,16 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
 # The database's integer range: no room id, seq or message id is larger.
 MAX_ID = 2**63 - 1
+
+# Slugs that name other pages under /rooms/ (rooms/urls.py): a room with one of them, or
+# an all-digit slug (read as an id), is addressed by its id instead.
+RESERVED_SLUGS = frozenset({"new", "send", "direct"})
 
 
 class MessageType(models.IntegerChoices):
@@ -34,6 +39,11 @@ def message_type_choices() -> list[tuple[int, str]]:
 def sees_staff_rooms(user) -> bool:
     """Who may see and join staff-only rooms: the rule, written once."""
     return bool(getattr(user, "is_staff", False))
+
+
+def has_own_address(slug: str) -> bool:
+    """Whether /rooms/<slug>/ can name a room: not empty, not all digits, not reserved."""
+    return bool(slug) and not slug.isdigit() and slug not in RESERVED_SLUGS
 
 
 class RoomKind(models.TextChoices):
@@ -127,6 +137,15 @@ class Room(models.Model):
         if not self.slug:
             self.slug = slugify(self.title)[:100] or "room"
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        """The room's address: /rooms/<slug>/ for public and private rooms, /rooms/<id>/
+        for direct ones (their slug says nothing to the people in them) and for a slug
+        that would be read as something else. /rooms/<id>/ answers for every room.
+        static/js/chat/addresses.js follows the same rule for rooms listed live."""
+        if self.kind == RoomKind.DIRECT or not has_own_address(self.slug):
+            return reverse("rooms:room", args=[self.pk])
+        return reverse("rooms:room_slug", args=[self.slug])
 
     def is_visible_to(self, user) -> bool:
         """`Room.objects.visible_to(user)` for one room already loaded (a query only for

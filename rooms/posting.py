@@ -180,6 +180,14 @@ def post_message(
     try:
         with transaction.atomic():
             seq = take_next_seq(room.pk)
+            if attachments and client_id and author is not None:
+                # The same send may be under way on another socket (a reconnect, a
+                # copied tab): now that the room is locked, one that got in first is
+                # found here, before its files would be refused as taken.
+                retried = Message.objects.filter(room=room, author=author, client_id=client_id)
+                if (existing := retried.first()) is not None:
+                    transaction.set_rollback(True)  # the seq is not taken
+                    return Posted(existing, created=False)
             parent = reply_parent(room, reply_to)
             files = claim_attachments(author, room, attachments) if attachments else []
             message = Message(

@@ -33,6 +33,7 @@ class RoomCounts:
     unread: int
     mentions: int
     muted: bool
+    slug: str = ""  # with the kind, what the page makes the room's address of
 
     def frame(self) -> dict[str, object]:
         """The room as the `rooms` reply lists it (docs/protocol.md)."""
@@ -45,6 +46,7 @@ class RoomCounts:
             "last_seq": self.last_seq,
             "read_seq": self.read_seq,
             "muted": self.muted,
+            "slug": self.slug,
         }
 
 
@@ -85,6 +87,7 @@ def room_counts(user, room_ids: list[int] | None = None) -> list[RoomCounts]:
         "room_id",
         "room__kind",
         "room__title",
+        "room__slug",
         "room__staff_only",
         "read_seq",
         "room__last_seq",
@@ -97,7 +100,8 @@ def room_counts(user, room_ids: list[int] | None = None) -> list[RoomCounts]:
     direct = [Room(pk=row[0], kind=row[1]) for row in rows if row[1] == RoomKind.DIRECT]
     names = direct_titles(direct, user) if direct else {}
     counts = []
-    for room_id, kind, title, staff_only, read_seq, last_seq, muted, unread_n, named_n in rows:
+    for row in rows:
+        room_id, kind, title, slug, staff_only, read_seq, last_seq, muted, unread_n, named_n = row
         title = names.get(room_id, title)
         if not may_see_room(user, staff_only=staff_only, kind=kind, is_member=True):
             continue  # a staff room of a user who lost staff
@@ -106,6 +110,6 @@ def room_counts(user, room_ids: list[int] | None = None) -> list[RoomCounts]:
         if muted:
             unread_n = named_n
         counts.append(
-            RoomCounts(room_id, kind, title, read_seq, last_seq, unread_n, named_n, muted)
+            RoomCounts(room_id, kind, title, read_seq, last_seq, unread_n, named_n, muted, slug)
         )
     return counts

@@ -23,4 +23,7 @@ urlpatterns = [
     path("rooms/<int:room_id>/archive/", views_rooms.archive_room, name="archive"),
     path("rooms/<int:room_id>/leave/", views_rooms.leave, name="leave"),
     path("rooms/<int:room_id>/mute/", views_rooms.mute, name="mute"),
+    # Last: /rooms/new/, /rooms/send/ and every /rooms/<id>/ are matched before a slug
+    # (Room.get_absolute_url never gives a slug those could take).
+    path("rooms/<slug:slug>/", views.room_by_slug, name="room_slug"),
 ]

@@ -13,7 +13,7 @@ from .direct import with_shown_titles
 from .errors import BAD_REQUEST, ChatError, errors_for_page
 from .forms import BackendSendForm
 from .history import events_of, messages_before
-from .models import MessageType, Room
+from .models import MessageType, Room, RoomKind, has_own_address
 from .ownership import may_create_rooms
 from .posting import send_room_message
 from .signals import lobby_stream_for
@@ -37,8 +37,22 @@ def _message_number(request: HttpRequest) -> int | None:
 @login_required
 def lobby(request: HttpRequest, room_id: int | None = None) -> HttpResponse:
     """The lobby; /rooms/<id>/ is the same page with that room opened."""
-    if room_id is not None:
-        _visible_room_or_404(request, room_id)
+    room = _visible_room_or_404(request, room_id) if room_id is not None else None
+    return _lobby_page(request, room)
+
+
+@login_required
+def room_by_slug(request: HttpRequest, slug: str) -> HttpResponse:
+    """/rooms/<slug>/: the lobby with that public or private room opened. A direct room
+    has no address by slug (`Room.get_absolute_url`); a room the user may not see is a
+    404 here too, by whichever address."""
+    room = Room.objects.filter(slug=slug).exclude(kind=RoomKind.DIRECT).first()
+    if room is None or not has_own_address(slug):
+        raise Http404("No such room")
+    return _lobby_page(request, _visible_room_or_404(request, room.pk))
+
+
+def _lobby_page(request: HttpRequest, room: Room | None) -> HttpResponse:
     return render(
         request,
         "rooms/lobby.html",
@@ -48,9 +62,9 @@ def lobby(request: HttpRequest, room_id: int | None = None) -> HttpResponse:
             # A direct room is listed by the others' names.
             "my_rooms": with_shown_titles(Room.objects.joined_by(request.user), request.user),
             "may_create_rooms": may_create_rooms(request.user),
-            "open_room_id": room_id,
+            "open_room_id": room.pk if room else None,
             # /rooms/<id>/?message=N (a search result): the page opens the room at N.
-            "open_message": _message_number(request) if room_id is not None else None,
+            "open_message": _message_number(request) if room else None,
             "left_room_id": request.session.pop(LEFT_ROOM_KEY, None),
             "lobby_stream": lobby_stream_for(request.user),
             "max_length": settings.CHAT_MAX_MESSAGE_LENGTH,

@@ -8,6 +8,12 @@ from rest_framework.test import APIClient
 from api.tokens import create_token
 
 
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    """Files uploaded through the API (the schema's cases too) go to a temporary folder."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 @pytest.fixture
 def api_for(make_user):
     """`api_for(user)`: a client calling the API with a fresh token of `user`."""

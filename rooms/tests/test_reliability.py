@@ -271,6 +271,23 @@ async def test_reconnect_within_the_grace_period_says_nothing(connect, room, ali
     assert notices(await drain(watcher)) == []
 
 
+async def test_a_page_resuming_after_a_restart_is_no_arrival(connect, room, alice, bob):
+    """The grace's record went with the process (here: no grace at all), but the page's
+    join resumes (`since`): it was in the room, so nobody is told it joined."""
+    watcher = await joined(connect, bob, room)
+    tab = await joined(connect, alice, room)
+    await tab.disconnect()
+    await drain(watcher)
+    resumed = await connect(STREAM, alice)
+    await resumed.send_json_to({"command": "join", "room": room.pk, "since": 0})
+    await drain(resumed)
+    assert notices(await drain(watcher)) == []
+    await resumed.disconnect()
+    await drain(watcher)
+    await joined(connect, alice, room)  # a fresh open of the room: an arrival
+    assert notices(await drain(watcher)) == [(4, "alice")]
+
+
 async def test_leaving_for_good_is_announced_after_the_grace_period(
     connect, room, alice, bob, settings
 ):

@@ -72,6 +72,7 @@ async def test_watch_lists_the_users_rooms_with_their_counts(connect, room, rand
         "last_seq": 3,
         "read_seq": 0,
         "muted": False,
+        "slug": "general",
     }
     assert rooms[random.pk]["muted"] is True
 

@@ -1,4 +1,5 @@
-// The chat UI of the lobby: open rooms side by side on one socket (/chat/stream/).
+// The chat UI of the lobby: the room in view, and others beside it on wide screens, on
+// one socket (/chat/stream/). Which room is in view, and its address, is navigation.js's.
 // Talks the protocol of docs/protocol.md; the socket itself (reconnects,
 // queueing) is the core runtime's job (websocket.js). This module wires the socket's
 // events and the room list to the rooms this tab has open: joining, leaving, and
@@ -28,6 +29,10 @@ import {
   syncRoomButtons,
 } from "./chat/panes.js";
 import { openAt } from "./chat/jump.js";
+import { closeRoom, openRoom, paneOpened, startNavigation } from "./chat/navigation.js";
+import "./chat/shortcuts.js"; // Ctrl+K, Alt+Up/Down, ?; the room switcher with it
+import "./chat/viewport.js";
+import "./chat/connection.js"; // stale member lists while disconnected
 import { command, lobby, panes, saveState, socketUrl, wanted } from "./chat/state.js";
 import {
   onActivity,
@@ -71,7 +76,7 @@ function leave(roomId) {
 
 function openPane(roomId, title) {
   return createPane(roomId, title, {
-    onClose: () => leave(roomId),
+    onClose: () => closeRoom(roomId), // the focus goes to the room's item (navigation.js)
     onSubmit: (textarea) => submit(roomId, textarea),
     onChange: (fields) => queueChange(roomId, fields), // an edit, deletion or reaction
     onRetry: retryChange,
@@ -153,6 +158,7 @@ document.addEventListener("ws:message", ({ detail }) => {
   if ("join" in data) {
     const fresh = !panes.has(data.join);
     if (fresh) openPane(data.join, data.title);
+    if (fresh) paneOpened(data.join); // its composer takes the focus if the user opened it
     standAt(panes.get(data.join), data.seq); // where the history that follows leaves it
     cancelJoinRetry(data.join); // e.g. joined by the re-join after a reconnect
     panes.get(data.join).waiting = false;
@@ -200,23 +206,10 @@ document.addEventListener("ws:open", ({ detail }) => {
   watch();
 });
 
-// A notification was clicked: its room opens (notify.js).
-document.addEventListener("chat:open-room", ({ detail: roomId }) => {
-  if (!wanted.has(roomId)) join(roomId);
-  syncRoomButtons();
-  panes.get(roomId)?.el.querySelector("textarea")?.focus();
-});
+// A notification was clicked: its room opens in view (notify.js).
+document.addEventListener("chat:open-room", ({ detail: roomId }) => openRoom(roomId));
 
-document.querySelector(".room-lists").addEventListener("click", (event) => {
-  const button = event.target.closest(".room-link");
-  if (!button) return;
-  const roomId = Number(button.dataset.roomId);
-  if (wanted.has(roomId)) leave(roomId);
-  else join(roomId);
-  syncRoomButtons();
-});
-
-// The room list is replaced live when rooms change; keep the pressed state and the
+// The room list is replaced live when rooms change; keep the open rooms marked and the
 // counts right.
 new MutationObserver(() => {
   syncRoomButtons();
@@ -225,14 +218,14 @@ new MutationObserver(() => {
 
 // chat.v2: the protocol's extensions (batch frames); without it the server speaks plain multichat.
 open(socketUrl, { protocols: ["chat.v2"] });
-if (lobby.dataset.openRoom) wanted.add(Number(lobby.dataset.openRoom));
-if (lobby.dataset.openRoom && lobby.dataset.openMessage) {
-  openAt(Number(lobby.dataset.openRoom), Number(lobby.dataset.openMessage)); // a search result
-}
+const jumping = Boolean(lobby.dataset.openRoom && lobby.dataset.openMessage);
 if (lobby.dataset.leftRoom) {
   // Just left on its settings page: not opened again from this tab's saved rooms (the
   // join would make the user a member again).
   wanted.delete(Number(lobby.dataset.leftRoom));
   saveState();
 }
+// Which rooms open: the address's, or those of this tab before a reload (navigation.js).
+startNavigation({ join, leave, jumping });
+if (jumping) openAt(Number(lobby.dataset.openRoom), Number(lobby.dataset.openMessage)); // a search result
 wanted.forEach(join); // rooms open before a reload come back, with their outbox

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from attachments.services import delete_unsent
 
@@ -22,6 +22,8 @@ class Command(BaseCommand):
         from datetime import timedelta
 
         hours = settings.CHAT_UNSENT_ATTACHMENT_HOURS if hours is None else hours
+        if hours < 1:  # 0 would delete what someone is about to send this very moment
+            raise CommandError("--hours must be 1 or more")
         deleted = delete_unsent(timedelta(hours=hours))
         noun = "upload" if deleted == 1 else "uploads"
         self.stdout.write(f"deleted {deleted} unsent {noun} older than {hours} hours")

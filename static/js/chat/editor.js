@@ -1,6 +1,7 @@
 // Editing one's own message in place: its text becomes a textarea with the text as the
 // author wrote it (not as rendered), Enter saves, Escape cancels, and the focus goes back
 // where the edit began (the message, or the composer for the Up arrow).
+import { tooLongText } from "./composer.js";
 import { button, numberOf, showError } from "./controls.js";
 import { closeConfirm } from "./deletion.js";
 import { errorText } from "./errors.js";
@@ -58,7 +59,7 @@ export function saveEdit(pane, msg, hooks) {
   const text = msg.querySelector(".msg-editor textarea").value;
   // A message with files may lose its text (the files stay).
   if (!text.trim() && !msg.querySelector(".msg-files")) return showError(pane, errorText("MESSAGE_EMPTY"));
-  if (text.length > maxLength) return showError(pane, errorText("MESSAGE_TOO_LONG"));
+  if (text.length > maxLength) return showError(pane, tooLongText()); // saying the limit
   showError(pane, "");
   const unchanged = text === rawText(pane, msg);
   const id = numberOf(msg);

@@ -81,9 +81,19 @@ function renderPending(clientId) {
   } else if (retriesLater(item.error)) {
     status.textContent = errorText(item.error);
   } else {
-    status.textContent = "Sending…";
+    // Offline or between sockets nothing goes out: say so, not "Sending…" forever.
+    status.textContent = connected() ? "Sending…" : "Waiting for connection";
   }
 }
+
+function connected() {
+  return document.documentElement.dataset.ws === "open" && socketState(socketUrl) === "open";
+}
+
+// The connection came or went (websocket.js): what waits says which.
+document.addEventListener("ws:state", () => {
+  for (const [clientId, item] of outbox) if (!isChange(item)) renderPending(clientId);
+});
 
 function transmit(clientId) {
   const item = outbox.get(clientId);

@@ -1,5 +1,6 @@
 // Replying: the reply bar over the composer names the message the next send answers (its
 // author and the start of its text), until it is sent or cancelled (× or Escape).
+import { describeComposer } from "./composer.js";
 import { numberOf } from "./controls.js";
 import { rawText } from "./editor.js";
 
@@ -15,14 +16,13 @@ export function startReply(pane, msg) {
   bar.querySelector(".reply-bar-author").textContent = author;
   bar.querySelector(".reply-bar-excerpt").textContent = excerpt;
   bar.hidden = false;
-  const composer = pane.el.querySelector(".composer textarea");
-  composer.setAttribute("aria-describedby", bar.querySelector(".reply-bar-text").id);
-  composer.focus();
+  describeComposer(pane); // the reply bar describes the composer (its error line too)
+  pane.el.querySelector(".composer textarea").focus();
 }
 
 export function cancelReply(pane) {
   pane.replyTo = null;
   const bar = pane.el.querySelector(".reply-bar");
   if (bar) bar.hidden = true;
-  pane.el.querySelector(".composer textarea")?.removeAttribute("aria-describedby");
+  describeComposer(pane);
 }

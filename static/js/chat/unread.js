@@ -5,6 +5,8 @@
 // mention or a direct message raises a notification (notify.js) when the page is hidden
 // or the room is not open. What the user sees of an open room is reported as read.
 import { notify } from "./notify.js";
+import { handReadPosition } from "./readline.js";
+import { roomItem } from "./sidebar.js";
 import { command, isNearBottom, me, panes } from "./state.js";
 
 const READ_DELAY_MS = 500;
@@ -31,6 +33,8 @@ export function onRooms(rooms) {
   }
   listMyRooms(rooms);
   showCounts();
+  // An open pane learns where the user had read to (its "New messages" line), once.
+  for (const room of rooms) handReadPosition(room.id, room.read_seq);
   panes.forEach((_, roomId) => readSoon(roomId));
 }
 
@@ -50,6 +54,9 @@ export function onRoomsChanged(data) {
   room.title = renamed.title;
   for (const name of document.querySelectorAll(`.room-link[data-room-id="${renamed.id}"] > span:first-child`)) {
     name.textContent = renamed.title;
+  }
+  for (const label of document.querySelectorAll(`.room-beside[data-room-id="${renamed.id}"] .visually-hidden`)) {
+    label.textContent = `Open ${renamed.title} beside`;
   }
   const pane = panes.get(renamed.id);
   if (pane) {
@@ -73,6 +80,7 @@ export function onRead(data) {
 
 export function onJoin(roomId, seq) {
   joinedAt.set(roomId, seq);
+  if (counts.has(roomId)) handReadPosition(roomId, counts.get(roomId).readSeq);
 }
 
 // A message shown in an open pane: counted (and announced) while the user is not looking,
@@ -98,9 +106,16 @@ function saysHere(text) {
   return /(^|[^\w.@+-])@here(?![\w.@+-]*[\w@+-])/i.test(text || "");
 }
 
+// A pane hidden by the layout (a phone showing the room list) is not looked at: its
+// list has no height, and would count as scrolled to the bottom.
 function looking(roomId) {
   const pane = panes.get(roomId);
-  return Boolean(pane) && document.visibilityState === "visible" && isNearBottom(pane.list);
+  return (
+    Boolean(pane) &&
+    document.visibilityState === "visible" &&
+    pane.list.clientHeight > 0 &&
+    isNearBottom(pane.list)
+  );
 }
 
 // Report the open room read up to what its pane shows, once the user can see it.
@@ -151,7 +166,7 @@ export function showCounts() {
 function showCount(button, room) {
   const unread = room ? room.unread : 0;
   const mentions = room ? room.mentions : 0;
-  const shown = `${unread}/${mentions}`;
+  const shown = `${unread}/${mentions}/${room?.muted ? 1 : 0}`;
   let badge = button.querySelector(".room-count");
   if (badge && badge.dataset.shown === shown) return;
   if (!badge) {
@@ -160,6 +175,7 @@ function showCount(button, room) {
   }
   badge.dataset.shown = shown;
   button.classList.toggle("has-unread", unread > 0);
+  button.classList.toggle("is-muted", Boolean(room?.muted)); // dimmed: only mentions count
   badge.classList.toggle("for-you", mentions > 0);
   badge.hidden = unread === 0;
   badge.textContent = "";
@@ -187,16 +203,7 @@ function listMyRooms(rooms) {
   }
   for (const room of mine) {
     if (list.querySelector(`li[data-room-id="${room.id}"]`)) continue;
-    const item = document.createElement("li");
-    item.dataset.roomId = room.id;
-    const button = Object.assign(document.createElement("button"), { type: "button", className: "room-link" });
-    button.dataset.roomId = room.id;
-    button.setAttribute("aria-pressed", "false");
-    const name = Object.assign(document.createElement("span"), { textContent: room.title });
-    const kind = Object.assign(document.createElement("span"), { className: "badge", textContent: room.kind });
-    button.append(name, kind);
-    item.append(button);
-    list.querySelector("ul").append(item);
+    list.querySelector("ul").append(roomItem(room));
   }
   list.hidden = mine.length === 0;
 }

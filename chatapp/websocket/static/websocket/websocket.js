@@ -165,16 +165,27 @@ function renderStatus() {
     status.hidden = false;
   } else {
     let text = "";
-    if (states.includes("reconnecting")) text = "Reconnecting…";
+    // The browser's own word first: an emulated or real offline state can leave a socket
+    // looking open for a while, and nothing sent meanwhile arrives.
+    if (!navigator.onLine) text = "You are offline. What you send waits until you are back.";
+    else if (states.includes("reconnecting")) text = "Reconnecting…";
     else if (states.includes("connecting")) text = "Connecting…";
     status.textContent = text;
     status.hidden = text === "";
   }
   const waiting = states.some((s) => s === "connecting" || s === "reconnecting");
-  document.documentElement.dataset.ws = waiting ? "waiting" : "open";
+  const state = !navigator.onLine ? "offline" : waiting ? "waiting" : "open";
+  if (document.documentElement.dataset.ws !== state) {
+    document.documentElement.dataset.ws = state;
+    emit("ws:state", { state }); // pages mark what waits, and what may be stale
+  }
 }
 
-window.addEventListener("online", () => sockets.forEach((s) => s.retryNow()));
+window.addEventListener("online", () => {
+  renderStatus();
+  sockets.forEach((s) => s.retryNow());
+});
+window.addEventListener("offline", renderStatus);
 document.addEventListener("visibilitychange", () => {
   if (document.visibilityState === "visible") sockets.forEach((s) => s.retryNow());
 });
