@@ -322,7 +322,7 @@ def test_an_edit_made_offline_is_sent_after_reconnecting(new_page, make_user, ro
     editor.fill("see you at 4")
     editor.press("Enter")
     expect(mine.locator(".msg-text")).to_have_text("see you at 4")  # shown, pending
-    expect(mine.locator(".msg-status")).to_have_text("Saving…")
+    expect(mine.locator(".msg-status")).to_have_text("Waiting for connection")
     alice.wait_for_timeout(1000)
     expect(stored(bob_room, "see you at 3")).to_be_visible()  # not sent yet
 
@@ -380,7 +380,7 @@ def test_an_offline_edit_of_a_message_deleted_meanwhile_says_it_is_gone(new_page
     mine.get_by_role("button", name="Edit message").click()
     alice_room.get_by_role("textbox", name="Edit text").fill("buy cheap clocks")
     alice.keyboard.press("Enter")
-    expect(mine.locator(".msg-status")).to_have_text("Saving…")
+    expect(mine.locator(".msg-status")).to_have_text("Waiting for connection")
 
     spam = stored(moderator_room, "buy cheap watches")
     spam.focus()

@@ -92,7 +92,7 @@ function connected() {
 
 // The connection came or went (websocket.js): what waits says which.
 document.addEventListener("ws:state", () => {
-  for (const [clientId, item] of outbox) if (!isChange(item)) renderPending(clientId);
+  for (const clientId of outbox.keys()) renderPending(clientId);
 });
 
 function transmit(clientId) {

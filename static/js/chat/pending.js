@@ -29,7 +29,11 @@ export function markChanges(pane, node) {
 }
 
 function statusLine(clientId, item) {
-  const waiting = { edit: "Saving…", delete: "Deleting…", react: "" }[item.kind];
+  // Offline or between sockets nothing goes out: say so (websocket.js's <html data-ws>).
+  const offline = document.documentElement.dataset.ws !== "open";
+  const waiting = offline && item.kind !== "react"
+    ? "Waiting for connection"
+    : { edit: "Saving…", delete: "Deleting…", react: "" }[item.kind];
   const status = document.createElement("p");
   status.className = "msg-status";
   status.dataset.clientId = clientId;
