@@ -52,9 +52,11 @@ def _isolated_layer_and_cache(settings):
     settings.CHAT_LEAVE_GRACE_SECONDS = 0
     # Every member-list change is broadcast at once unless a test is about coalescing.
     settings.CHAT_PRESENCE_COALESCE_SECONDS = 0
+    from rooms.history import forget_latest_pages
     from rooms.presence import reset_local_presence
 
     reset_local_presence()
+    forget_latest_pages()
 
 
 @pytest.hookimpl(trylast=True)

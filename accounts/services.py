@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import copy
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+def without_cached_permissions(user: AbstractBaseUser) -> AbstractBaseUser:
+    """A copy of a long-lived user object (a socket's) whose permissions are read
+    again when asked: `has_perm` caches them on the object it is asked of."""
+    fresh = copy.copy(user)
+    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        fresh.__dict__.pop(cache, None)
+    return fresh
 
 
 def active_user(user_id: int | None) -> AbstractBaseUser | AnonymousUser:

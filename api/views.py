@@ -115,7 +115,7 @@ class Messages(ApiView):
         message the first post stored (200, `created: false`) and stores nothing."""
         body = checked(s.PostMessageIn, request.data)
         event, created = store_message(
-            request.user.pk,
+            request.user,
             room_id,
             body["text"],
             body["client_id"],

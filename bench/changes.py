@@ -49,7 +49,7 @@ def main() -> None:
     numbers: list[int] = []
 
     def send(n: int) -> None:
-        event, _ = store_message(user.pk, room.pk, f"message {n} with some words in it", "")
+        event, _ = store_message(user, room.pk, f"message {n} with some words in it", "")
         numbers.append(event["id"])
 
     def edit(n: int) -> None:

@@ -140,9 +140,12 @@ class Load:
             socket.seen.clear()
             socket.duplicates = 0
 
-    async def open(self, count: int, concurrency: int = 50) -> None:
-        """Open `count` more sockets (joined to the room) before returning."""
-        gate = asyncio.Semaphore(concurrency)
+    async def open(
+        self, count: int, concurrency: int = 50, gate: asyncio.Semaphore | None = None
+    ) -> None:
+        """Open `count` more sockets (joined to the room) before returning, at most
+        `concurrency` at a time (or as many as a `gate` shared with other loads lets)."""
+        gate = gate or asyncio.Semaphore(concurrency)
         start = len(self.sockets)
 
         async def one(index: int) -> Socket:

@@ -1,7 +1,8 @@
 """Fan-out benchmark: the site's rooms consumer beside the Channels tutorial consumer.
 
     python -m bench.run                 # everything (make bench), about ten minutes
-    python -m bench.run --only sizes    # one part: layers, sizes, steady, servers, idle, two
+    python -m bench.run --only sizes    # one part: layers, sizes, steady, servers, idle, two,
+                                        # rooms (many small rooms), crowd (a flash crowd)
     python -m bench.run --quick         # the CI smoke: a few sockets, fails on any loss
 
 Every figure is measured on fresh server processes, with the same load client,
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .client import Load, Result, Target
+from .run_shapes import ShapeParts
 from .servers import ROOT, Server
 
 USERS = 20  # sockets log in as these, round robin (enter notices stay few)
@@ -41,7 +43,7 @@ class Row:
     note: str = ""
 
 
-class Bench:
+class Bench(ShapeParts):
     def __init__(self, args: argparse.Namespace):
         self.args = args
         self.redis_url = os.environ.get("BENCH_REDIS_URL") or os.environ.get("REDIS_URL", "")
@@ -115,6 +117,8 @@ class Bench:
         from rooms.models import Membership, Room
 
         room = Room.objects.create(title=f"Bench {uuid.uuid4().hex[:6]}")
+        if not self.args.watch:
+            return room
         users = get_user_model().objects.filter(username__startswith="bench")
         Membership.objects.filter(user__in=users, room__title__startswith="Bench ").delete()
         for n in range(self.args.watch):
@@ -307,9 +311,11 @@ class Bench:
 
     async def run(self) -> int:
         self.header()
-        parts = self.args.only or ["layers", "sizes", "steady", "servers", "idle", "two"]
+        parts = self.args.only or [
+            "layers", "sizes", "rooms", "crowd", "steady", "servers", "idle", "two"
+        ]  # fmt: skip
         if self.args.quick:
-            parts = ["sizes", "two"]
+            parts = ["sizes", "two", "rooms", "crowd"]
         for part in parts:
             await getattr(self, f"part_{part}")()
         self.cleanup_redis()
@@ -319,7 +325,9 @@ class Bench:
         broken = [
             r
             for r in self.rows
-            if r.consumer in ("rooms", "multichat") and (r.result.lost or r.result.duplicates)
+            if r.consumer in ("rooms", "multichat")
+            and not r.note
+            and (r.result.lost or r.result.duplicates)
         ]
         for row in broken:
             print(f"LOST OR DUPLICATED: {self.format(row)}", file=sys.stderr)
@@ -360,10 +368,18 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--watch", type=int, default=0, help="site sockets also watch this many other rooms"
     )
+    parser.add_argument("--rooms", type=int, default=100, help="rooms of the many-rooms burst")
+    parser.add_argument("--per-room", type=int, default=10, help="sockets in each of those")
+    parser.add_argument("--room-messages", type=int, default=20, help="each room's sender sends")
+    parser.add_argument("--crowd", type=lambda s: [int(n) for n in s.split(",")],
+                        default=[1000, 5000], help="sockets of each flash crowd")  # fmt: skip
+    parser.add_argument("--consumers", type=lambda s: s.split(","), default=["tutorial", "rooms"],
+                        help="of the rooms and crowd parts (profiling one)")  # fmt: skip
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes = [4]
+        args.rooms, args.per_room, args.room_messages, args.crowd = 3, 3, 5, [20]
     return args
 
 

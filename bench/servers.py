@@ -51,9 +51,16 @@ def command(server: str, port: int) -> list[str]:
 
 
 class Server:
+    # With BENCH_PROFILE=<directory>, the part being measured (a burst, a crowd's
+    # arrival) runs under py-spy (pip install py-spy), which writes its collapsed
+    # stacks there, one file per measurement (bench/profile.py sums them up).
+    profiled = 0
+
     def __init__(self, server: str, env: dict[str, str]):
         self.server = server
         self.port = free_port()
+        self.profile = os.environ.get("BENCH_PROFILE", "")
+        self.spy: subprocess.Popen | None = None
         # The server's own output goes to a file: shown only if it fails to start.
         self.log = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(
@@ -69,6 +76,26 @@ class Server:
     def command_line(self) -> list[str]:
         """The server's command (a subclass may run another)."""
         return command(self.server, self.port)
+
+    def start_profile(self, label: str) -> None:
+        """With BENCH_PROFILE, record the server's stacks from now until stop_profile()."""
+        if not self.profile:
+            return
+        Server.profiled += 1
+        output = Path(self.profile) / f"{Server.profiled:02d}-{label}.txt"
+        spy = str(Path(sys.executable).parent / "py-spy")
+        self.spy = subprocess.Popen(
+            [spy, "record", "--format", "raw", "--threads", "--rate", "250", "--nonblocking",
+             "--output", str(output), "--pid", str(self.pids()[-1])],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        time.sleep(0.5)  # attached
+
+    def stop_profile(self) -> None:
+        if self.spy is not None:
+            self.spy.send_signal(signal.SIGINT)  # py-spy writes what it has and ends
+            self.spy.wait(30)
+            self.spy = None
 
     @property
     def base(self) -> str:
@@ -121,6 +148,7 @@ class Server:
             os.killpg(self.process.pid, sig)
 
     def stop(self) -> None:
+        self.stop_profile()
         self.kill()
         try:
             self.process.wait(10)

@@ -10,11 +10,14 @@ GC_GEN0_THRESHOLD = 20_000  # Python's default is 700
 # Set Django up before anything imports models (consumers do, through routing).
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from chatapp import routing  # noqa: E402
-from chatapp.websocket import SiteOriginValidator, TrustedProxyMiddleware  # noqa: E402
+from chatapp.websocket import (  # noqa: E402
+    AuthMiddlewareTogetherStack,
+    SiteOriginValidator,
+    TrustedProxyMiddleware,
+)
 
 
 def build_application(websocket_urlpatterns: list) -> TrustedProxyMiddleware:
@@ -24,8 +27,10 @@ def build_application(websocket_urlpatterns: list) -> TrustedProxyMiddleware:
             {
                 "http": django_asgi_app,
                 # The site's own origin (scheme, host, port) or CSRF_TRUSTED_ORIGINS.
+                # Channels' session and user look-up, made together for the sockets
+                # connecting at one moment (chatapp/websocket/connect_auth.py).
                 "websocket": SiteOriginValidator(
-                    AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+                    AuthMiddlewareTogetherStack(URLRouter(websocket_urlpatterns))
                 ),
             }
         )

@@ -321,6 +321,16 @@ WEBSOCKET_MAX_BUFFERED_BYTES = env_int("WEBSOCKET_MAX_BUFFERED_BYTES", 1024 * 10
 WEBSOCKET_DRAIN_TIMEOUT = env_float("WEBSOCKET_DRAIN_TIMEOUT", 10.0)
 # Native clients send no Origin header; browsers always do. Refused unless turned on.
 WEBSOCKET_ALLOW_MISSING_ORIGIN = env_bool("WEBSOCKET_ALLOW_MISSING_ORIGIN", False)
+# Threads that store the sockets' sends, edits and joins in batches, the rooms spread
+# over them, each with its own connection (chatapp/websocket/together.py): more than
+# one lets one's round trips to PostgreSQL overlap another's, at the price of threads
+# taking turns with the event loop (on 2 cores, one measured best: docs/writes.md).
+# SQLite has one writer: always one.
+WEBSOCKET_WRITE_LANES = (
+    1
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    else env_int("WEBSOCKET_WRITE_LANES", 1)
+)
 # Hub events queued for one socket before it is closed with 4008 as too slow.
 WEBSOCKET_INBOX_SIZE = env_int("WEBSOCKET_INBOX_SIZE", 1000)
 # After a pass over a group's local sockets, the hub waits this many times as long as

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from e2e.axe import axe_violations
 from e2e.test_chat import open_beside, open_room, say
 
 PHONE = {"width": 360, "height": 740}
@@ -202,12 +202,6 @@ def test_a_room_open_in_another_tab_opens_last_on_the_lobby(new_context, make_us
     second.goto("/")
     expect(second.get_by_role("article", name="Random")).to_be_visible()
     expect(second).to_have_url(re.compile(r"/rooms/random/$"))
-
-
-def axe_violations(page) -> list[str]:
-    results = Axe().run(page).response
-    found = results["violations"]
-    return [f"{rule['id']}: {node['target']}" for rule in found for node in rule["nodes"]]
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])

@@ -61,19 +61,36 @@ def role_in(user_id: int, room: Room) -> str | None:
 def become_member(user_id: int, room: Room) -> None:
     """Opening a public room makes the user a member (once; closing the pane does not
     end it, leaving the room does). Private and direct rooms are joined by invitation."""
-    if room.kind != RoomKind.PUBLIC:
+    become_members([(user_id, room)])
+
+
+def become_members(joining: list[tuple[int, Room]]) -> None:
+    """become_member for many (user id, room) at once: one read, at most one write."""
+    joining = [(user_id, room) for user_id, room in joining if room.kind == RoomKind.PUBLIC]
+    if not joining:
         return
     # A read first: most joins are of rooms the user is in already, and a write per join
     # would take SQLite's write lock (and a PostgreSQL sequence value) every time.
-    if not Membership.objects.filter(room=room, user_id=user_id).exists():
-        # Read up to now: the history the page opens with is what it shows them.
-        Membership.objects.bulk_create(
-            [Membership(room=room, user_id=user_id, read_seq=room.last_seq)],
-            ignore_conflicts=True,
-        )
-        # bulk_create sends no post_save (and says nothing of a conflict: a race of two
-        # first joins tells the user's sockets twice, which is harmless).
-        tell_rooms_changed([user_id])
+    rooms = {room.pk: room for _, room in joining}
+    members = set(
+        Membership.objects.filter(
+            room_id__in=rooms, user_id__in={user_id for user_id, _ in joining}
+        ).values_list("user_id", "room_id")
+    )
+    new = {(user_id, room.pk) for user_id, room in joining} - members
+    if not new:
+        return
+    # Read up to now: the history the page opens with is what it shows them.
+    Membership.objects.bulk_create(
+        [
+            Membership(room_id=room_id, user_id=user_id, read_seq=rooms[room_id].last_seq)
+            for user_id, room_id in sorted(new)
+        ],
+        ignore_conflicts=True,
+    )
+    # bulk_create sends no post_save (and says nothing of a conflict: a race of two
+    # first joins tells the user's sockets twice, which is harmless).
+    tell_rooms_changed(sorted({user_id for user_id, _ in new}))
 
 
 def visible_room_ids(user_id: int, room_ids: list[int]) -> set[int]:

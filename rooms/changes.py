@@ -9,7 +9,8 @@ the room's lock: a change costs the database what a send does, not a read more.
 A change that came with a client_id is logged (MessageChange), so a retried command
 finds it and changes nothing twice; every deletion is logged too (the moderation log).
 One set of rules for the socket and the admin; reactions are in rooms/reactions.py.
-Synchronous ORM work: the consumer calls it through database_sync_to_async.
+Synchronous ORM work: the consumer runs it in a batch of the moment's changes
+(rooms/room_commit.py).
 """
 
 from __future__ import annotations

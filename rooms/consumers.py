@@ -24,7 +24,13 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from chatapp.websocket import SERVICE_UNAVAILABLE, WebsocketConsumer, per_loop, spawn
+from chatapp.websocket import (
+    SERVICE_UNAVAILABLE,
+    WebsocketConsumer,
+    batch_frames,
+    per_loop,
+    spawn,
+)
 
 from .access_watch import RoomAccessWatch
 from .client_frames import (
@@ -53,15 +59,15 @@ from .events import (
     join_reply,
     leave_reply,
     live_broadcast,
-    notice_event,
     resync_reply,
-    room_broadcast,
     room_group,
     typing_event,
 )
-from .history import REPLAY_PAGE, Joined, join_room, missed_messages
+from .group_joining import Join
+from .group_posting import Send
+from .history import REPLAY_PAGE, Joined, missed_messages
 from .models import MessageType
-from .posting import store_message
+from .notices import RoomNotices
 from .presence import (
     PresenceHeartbeat,
     announce_leave_after_grace,
@@ -69,6 +75,7 @@ from .presence import (
     current_presence_event,
     presence,
 )
+from .room_commit import RoomCommit
 from .watching import RoomWatch
 
 logger = logging.getLogger(__name__)
@@ -182,7 +189,9 @@ class ChatConsumer(
             # reaches the client before the join succeeds (handlers run one at a time).
             await self.hub_join(room_group(room_id))
         try:
-            joined: Joined = await database_sync_to_async(join_room)(self.user.pk, room_id, since)
+            # With the joins and changes of every other socket waiting at this moment.
+            join = Join(self.user, room_id, since)
+            joined: Joined = await per_loop(RoomCommit).change(room_id, join)
         except ChatError as error:
             if not already:
                 await self.drop_room_group(room_id)
@@ -210,7 +219,12 @@ class ChatConsumer(
         taking it."""
         page, last = joined.history, 0
         while page:
-            frames = (encode(event) for event in page if self.shows(event, since))
+            if joined.history_frames is not None and self.takes_changes and last == 0:
+                frames = joined.history_frames  # encoded once for every join at this seq
+            else:
+                frames = [encode(event) for event in page if self.shows(event, since)]
+            if self.takes_batches:  # one frame, not fifty: one write to the socket
+                frames = batch_frames(frames)
             if not await self.send_paced(frames):
                 return None  # closed, and out of every group
             last = page[-1]["seq"]
@@ -238,13 +252,8 @@ class ChatConsumer(
         limit = settings.CHAT_MAX_ATTACHMENTS_PER_MESSAGE
         files = id_list_field(content, "attachments", room_id, limit)
 
-        def store() -> tuple[int, dict[str, Any] | None]:
-            event, created = store_message(
-                self.user.pk, room_id, text, client_id, reply_to, attachments=files
-            )
-            return event["seq"], room_broadcast(event) if created else None
-
-        await self.change_room(room_id, client_id, store)
+        send = Send(self.user, room_id, text, client_id, reply_to, tuple(files))
+        await self.change_room(room_id, client_id, send)
 
     async def change_room(
         self, room_id: int, client_id: str, change: Callable[[], tuple[int, dict[str, Any] | None]]
@@ -256,7 +265,8 @@ class ChatConsumer(
         if room_id not in self.joined:
             raise ChatError(ROOM_ACCESS_DENIED, room_id)
         try:
-            seq, event = await database_sync_to_async(change)()
+            # Committed with the changes of every other socket waiting at this moment.
+            seq, event = await per_loop(RoomCommit).change(room_id, change)
         except ChatError as error:
             error.room = room_id
             if error.code in LOSES_ROOM:
@@ -300,7 +310,7 @@ class ChatConsumer(
         username = self.user.get_username()
         if last and not explicit and settings.CHAT_LEAVE_GRACE_SECONDS > 0:
             await store.mark_leaving(room_id, self.user.pk)
-            spawn(announce_leave_after_grace(self.channel_layer, room_id, self.user.pk, username))
+            spawn(announce_leave_after_grace(room_id, self.user.pk, username))
         elif last:
             await self.notify(room_id, username, MessageType.LEAVE)
         await broadcast_presence(room_id)
@@ -308,8 +318,8 @@ class ChatConsumer(
             await self.room_left(room_id)
 
     async def notify(self, room_id: int, username: str, msg_type: int) -> None:
-        if settings.NOTIFY_USERS_ON_ENTER_OR_LEAVE_ROOMS:
-            await self.broadcast(room_id, room_broadcast(notice_event(room_id, username, msg_type)))
+        """ "joined" or "left", merged with others' in a crowd (rooms/notices.py)."""
+        await per_loop(RoomNotices).tell(room_id, username, msg_type)
 
     async def broadcast(self, room_id: int, event: dict[str, Any]) -> None:
         """Send to the room; a failing layer is logged, never fatal (clients resume)."""

@@ -6,11 +6,10 @@ user's read position on every device (rooms/read_positions.py)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from channels.db import database_sync_to_async
-
-from chatapp.websocket import auser_send
+from chatapp.websocket import auser_send, per_loop
 
 from .changes import Changed, delete_on_socket, edit_message
 from .client_frames import client_id_field, int_field
@@ -18,6 +17,7 @@ from .errors import BAD_REQUEST, ChatError
 from .events import encode, read_event
 from .reactions import react
 from .read_positions import mark_read
+from .room_commit import RoomCommit
 
 
 def outcome(changed: Changed) -> tuple[int, dict[str, Any] | None]:
@@ -81,7 +81,9 @@ class ConversationCommands:
         a position already passed changes nothing and tells only this socket."""
         room_id = int_field(content, "room")
         seq = int_field(content, "seq", room=room_id)
-        position = await database_sync_to_async(mark_read)(self.user.pk, room_id, seq)
+        # With the room's other changes of this moment (rooms/room_commit.py).
+        move = partial(mark_read, self.user.pk, room_id, seq)
+        position = await per_loop(RoomCommit).change(room_id, move)
         counts = position.counts
         frame = read_event(counts.room_id, counts.read_seq, counts.unread, counts.mentions)
         event = {

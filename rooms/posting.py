@@ -1,8 +1,9 @@
 """Posting messages: what a valid message is, how it gets its seq, and how a retried
 send finds the message it already stored instead of storing it twice.
 
-Two ways in: `store_message` for a send on the socket (the consumer calls it through
-database_sync_to_async), `send_room_message` for the backend (the staff page,
+Two ways in: `store_message` for a send on the socket or the API (the consumer's in a
+batch of the moment's changes: rooms/group_posting.py, which also stores plain sends
+of a batch together), `send_room_message` for the backend (the staff page,
 admin and management commands), which also broadcasts. Either way the message is
 stored before anyone is told, so the database stays the record.
 """
@@ -20,7 +21,6 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
-from accounts.services import active_user
 from attachments.services import (
     claim_attachments,
     has_attachments,
@@ -220,17 +220,18 @@ def post_message(
 
 
 def store_message(
-    user_id: int,
+    user: AbstractBaseUser,
     room_id: int,
     text: str,
     client_id: str,
     reply_to: int | None = None,
     attachments: Sequence[int] = (),
 ) -> tuple[dict[str, Any], bool]:
-    """A send on the socket: check the user may still post here, then store.
-    Returns (message event, newly stored)."""
-    user = active_user(user_id)
-    room = get_room_for(user, room_id)  # re-checked: staff may have lost the flag
+    """A send on the socket or the API: check the user may still post here, then store.
+    `user` is as its caller checked it just now (the socket's login look-up before
+    every send, which sees a deactivation or a lost staff flag; the API's token), so
+    it is not read again. Returns (message event, newly stored)."""
+    room = get_room_for(user, room_id)  # re-checked: a membership or the room may be gone
     text = clean_text(text, allow_empty=bool(attachments))
     check_here(text, room, user)
     posted = post_message(

@@ -28,8 +28,9 @@ from django.conf import settings
 
 from chatapp.websocket import per_loop
 
-from .events import live_broadcast, notice_event, presence_event, room_broadcast, room_group
+from .events import live_broadcast, presence_event, room_group
 from .models import MessageType
+from .notices import RoomNotices
 
 logger = logging.getLogger(__name__)
 
@@ -46,12 +47,35 @@ def _user_of(member: str) -> int:
     return int(member.split(":", 1)[0])
 
 
+# Whether a join is the user's first socket in the room, and a leave their last, is
+# counted in Redis: reading a crowded room's thousand entries back for every join
+# made a crowd of n joins cost n squared entries parsed in the server.
+# KEYS: the room's entries, its names. ARGV: now, member, expiry, username, user id, ttl.
+JOIN_SCRIPT = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[5], ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[6])
+redis.call('EXPIRE', KEYS[2], ARGV[6])
+local found = redis.call('ZSCAN', KEYS[1], 0, 'MATCH', ARGV[5] .. ':*', 'COUNT', 1000000)
+return #found[2] / 2
+"""
+# KEYS: the room's entries. ARGV: now, member, user id. The user's entries left.
+LEAVE_SCRIPT = """
+redis.call('ZREM', KEYS[1], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local found = redis.call('ZSCAN', KEYS[1], 0, 'MATCH', ARGV[3] .. ':*', 'COUNT', 1000000)
+return #found[2] / 2
+"""
+
+
 class RedisPresence:
     """Presence in Redis, shared by every process of the site."""
 
     def __init__(self, url: str):
         self.url = url
         self._clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._scripts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def _client(self):
         import redis.asyncio as redis
@@ -72,24 +96,23 @@ class RedisPresence:
     async def join(self, room_id: int, user_id: int, username: str, connection: str) -> bool:
         key, names = self._key(room_id), self._key(room_id, ":names")
         ttl = settings.CHAT_PRESENCE_TTL
-        async with self._client().pipeline(transaction=True) as pipe:
-            pipe.zremrangebyscore(key, "-inf", _now())
-            pipe.zadd(key, {_member(user_id, connection): _now() + ttl})
-            pipe.zrange(key, 0, -1)
-            pipe.hset(names, str(user_id), username)
-            pipe.expire(key, ttl * 2)
-            pipe.expire(names, ttl * 2)
-            members = (await pipe.execute())[2]
-        return sum(_user_of(m.decode()) == user_id for m in members) == 1
+        script = self._script(JOIN_SCRIPT)
+        now = _now()
+        args = [now, _member(user_id, connection), now + ttl, username, user_id, ttl * 2]
+        return await script(keys=[key, names], args=args) == 1
 
     async def leave(self, room_id: int, user_id: int, connection: str) -> bool:
-        key = self._key(room_id)
-        async with self._client().pipeline(transaction=True) as pipe:
-            pipe.zrem(key, _member(user_id, connection))
-            pipe.zremrangebyscore(key, "-inf", _now())
-            pipe.zrange(key, 0, -1)
-            members = (await pipe.execute())[2]
-        return not any(_user_of(m.decode()) == user_id for m in members)
+        script = self._script(LEAVE_SCRIPT)
+        args = [_now(), _member(user_id, connection), user_id]
+        return await script(keys=[self._key(room_id)], args=args) == 0
+
+    def _script(self, source: str):
+        """A Lua script on this loop's client (sent once, then run by its hash)."""
+        client = self._client()
+        scripts = self._scripts.setdefault(client, {})
+        if source not in scripts:
+            scripts[source] = client.register_script(source)
+        return scripts[source]
 
     async def renew(self, entries: list[tuple[int, int, str]]) -> None:
         ttl = settings.CHAT_PRESENCE_TTL
@@ -283,16 +306,14 @@ async def broadcast_presence(room_id: int) -> None:
     await per_loop(PresenceCoalescer).broadcast(room_id)
 
 
-async def announce_leave_after_grace(layer, room_id: int, user_id: int, username: str) -> None:
+async def announce_leave_after_grace(room_id: int, user_id: int, username: str) -> None:
     """Say "left" if the user has not come back within the grace period."""
     await asyncio.sleep(settings.CHAT_LEAVE_GRACE_SECONDS)
     try:
         store = presence()
         if not await store.take_leaving(room_id, user_id):
             return  # they came back
-        if settings.NOTIFY_USERS_ON_ENTER_OR_LEAVE_ROOMS:
-            event = room_broadcast(notice_event(room_id, username, MessageType.LEAVE))
-            await layer.group_send(room_group(room_id), event)
+        await per_loop(RoomNotices).tell(room_id, username, MessageType.LEAVE)
         await broadcast_presence(room_id)
     except Exception:
         # Only the notice is lost: presence entries expire by themselves.

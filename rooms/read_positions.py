@@ -1,8 +1,8 @@
 """Where a user has read up to in a room, the same on every device.
 
 `Membership.read_seq` moves forward only; what is unread is counted from it
-(rooms/unread.py). Synchronous ORM work: the consumer calls it through
-database_sync_to_async.
+(rooms/unread.py). Synchronous ORM work: the consumer runs it with the room's other
+changes of the moment (rooms/room_commit.py).
 """
 
 from __future__ import annotations

@@ -1,16 +1,18 @@
 """What one user's own sockets are told, on every device: their rooms changed.
 
-Sent through the core's `user_send` (one layer event per user, handed to that user's
+Sent through the core's `auser_send` (one layer event per user, handed to that user's
 sockets by each process's hub); the consumer's handlers are in rooms/watching.py.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
+from asgiref.sync import async_to_sync
 from django.db import transaction
 
-from chatapp.websocket import user_send
+from chatapp.websocket import auser_send
 
 logger = logging.getLogger(__name__)
 
@@ -19,11 +21,14 @@ def tell_rooms_changed(user_ids: list[int]) -> None:
     """After the commit: each user's watching sockets list their rooms anew (a room
     gained or lost). Never fails the change: a socket lists them anew on its next watch."""
 
-    def tell() -> None:
-        for user_id in user_ids:
-            try:
-                user_send(user_id, {"type": "chat.rooms_changed"})
-            except Exception:
-                logger.exception("could not tell user %s their rooms changed", user_id)
+    async def tell_each(user_id: int) -> None:
+        try:
+            await auser_send(user_id, {"type": "chat.rooms_changed"})
+        except Exception:
+            logger.exception("could not tell user %s their rooms changed", user_id)
 
-    transaction.on_commit(tell)
+    async def tell_all() -> None:
+        await asyncio.gather(*(tell_each(user_id) for user_id in user_ids))
+
+    # One hop to the event loop for all of them (a crowd's joins make hundreds at once).
+    transaction.on_commit(async_to_sync(tell_all))

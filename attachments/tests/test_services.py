@@ -51,7 +51,7 @@ def test_a_message_without_files_costs_no_attachment_query_to_send_edit_react_or
 ):
     settings.CHAT_MAX_MESSAGES_PER_MINUTE = 0
     with CaptureQueriesContext(connection) as sending:
-        event, _ = store_message(alice.pk, room.pk, "plain words", "")
+        event, _ = store_message(alice, room.pk, "plain words", "")
     number = event["id"]
     with CaptureQueriesContext(connection) as changing:
         edit_message(alice.pk, room.pk, number, "plain words, edited", "")

@@ -31,3 +31,8 @@ def test_the_quick_benchmark_runs_and_loses_nothing(tmp_path):
     assert [row.split("|")[2].strip() for row in rows] == consumers
     if os.environ.get("REDIS_URL"):
         assert any(line.startswith("| two | rooms |") for line in run.stdout.splitlines())
+    # Many small rooms and a flash crowd, each beside the tutorial.
+    for part in ("rooms", "crowd"):
+        shown = [line.split("|")[2].strip() for line in run.stdout.splitlines()
+                 if line.startswith(f"| {part} |")]  # fmt: skip
+        assert shown == ["tutorial", "rooms"], run.stdout

@@ -29,8 +29,9 @@ from .codes import (
     SERVICE_UNAVAILABLE,
     WRITE_BUFFER_EXTENSION,
 )
-from .commands import Command, command, group_command, render_commands
+from .commands import Command, batch_frames, command, group_command, render_commands
 from .conf import conf
+from .connect_auth import AuthMiddlewareTogetherStack
 from .consumers import WebsocketConsumer
 from .decorators import autoconsumers, consumer
 from .hub import per_loop, spawn
@@ -43,6 +44,7 @@ from .streams import (
     stream_send,
     turbo_stream,
 )
+from .together import GroupCommit, Together, run_alone
 from .urls import ws_url
 
 __all__ = [
@@ -59,8 +61,11 @@ __all__ = [
     "SERVER_ERROR",
     "SERVICE_UNAVAILABLE",
     "WRITE_BUFFER_EXTENSION",
+    "AuthMiddlewareTogetherStack",
     "Command",
+    "GroupCommit",
     "SiteOriginValidator",
+    "Together",
     "TrustedProxyMiddleware",
     "WebsocketConsumer",
     "aconsumer_command",
@@ -68,6 +73,7 @@ __all__ = [
     "astream_send",
     "auser_send",
     "autoconsumers",
+    "batch_frames",
     "command",
     "conf",
     "consumer",
@@ -79,6 +85,7 @@ __all__ = [
     "per_loop",
     "register_stream_access",
     "render_commands",
+    "run_alone",
     "spawn",
     "stream_path",
     "stream_send",

@@ -17,13 +17,13 @@ from typing import Any, Protocol, TypeVar
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
-from django.db.models import Exists
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from .backend import agroup_send, group_send
 from .conf import conf
 from .hub import RECOVERED, get_hub, spawn
+from .together import Together, lane_thread
 
 logger = logging.getLogger(__name__)
 
@@ -139,36 +139,14 @@ def _sessions_in_database() -> bool:
     )
 
 
-def login_state(user_id: int, session_key: str | None) -> LoginSnapshot | None:
-    """The login's snapshot now, or None if the session ended or the user is gone or
-    inactive: one query with database sessions. Synchronous (database_sync_to_async).
-
-    Cheap enough for every command: no session decoding, no password hashing. A
-    changed snapshot is what calls for the full check (session_is_valid).
-    """
-    if not session_key:
-        return None
-    users = get_user_model().objects.filter(pk=user_id, is_active=True)
-    if _sessions_in_database():
-        from django.contrib.sessions.models import Session
-
-        alive = Session.objects.filter(session_key=session_key, expire_date__gt=timezone.now())
-        row = (
-            users.annotate(alive=Exists(alive))
-            .values_list("password", "is_staff", "is_superuser", "alive")
-            .first()
-        )
-        return (row[0], row[1], row[2]) if row and row[3] else None
-    found = users.values_list("password", "is_staff", "is_superuser").first()
-    store = import_module(settings.SESSION_ENGINE).SessionStore()
-    return (found[0], found[1], found[2]) if found and store.exists(session_key) else None
-
-
 def login_states(
     logins: set[tuple[int, str | None]],
 ) -> dict[tuple[int, str | None], LoginSnapshot | None]:
-    """`login_state` of many logins in two queries (the periodic re-check), or a pair
-    per 500 logins (SQLite allows 999 parameters a query). Synchronous."""
+    """The snapshot of each login now, or None if its session ended or its user is
+    gone or inactive: two queries for any number of logins (a pair per 500: SQLite
+    allows 999 parameters a query), no session decoding, no password hashing; a
+    changed snapshot is what calls for the full check (session_is_valid).
+    Synchronous."""
     users: dict[int, LoginSnapshot] = {}
     for ids in chunks({user_id for user_id, _ in logins}):
         rows = get_user_model().objects.filter(pk__in=ids, is_active=True)
@@ -188,6 +166,26 @@ def login_states(
         store = import_module(settings.SESSION_ENGINE).SessionStore()
         alive = {key for key in keys if store.exists(key)}
     return {(user_id, key): users.get(user_id) if key in alive else None for user_id, key in logins}
+
+
+def login_states_in_order(
+    logins: list[tuple[int, str | None]],
+) -> list[LoginSnapshot | None]:
+    """`login_states` of a list, in its order (LoginChecks)."""
+    states = login_states(set(logins))
+    return [states[login] for login in logins]
+
+
+class LoginChecks(Together[tuple[int, str | None], "LoginSnapshot | None"]):
+    """The look-ups of every socket checking its login at the same moment, in two
+    queries and one thread hop (`per_loop(LoginChecks)`): a burst of sends is not a
+    query and a hop per send. Where the database takes concurrent connections
+    (WEBSOCKET_WRITE_LANES > 1), in a thread of their own: not queued behind the
+    session look-ups of sockets connecting at the same moment."""
+
+    def __init__(self) -> None:
+        own = lane_thread(-1) if conf.WEBSOCKET_WRITE_LANES > 1 else None
+        super().__init__(login_states_in_order, own)
 
 
 T = TypeVar("T")

@@ -35,6 +35,10 @@ DEFAULTS: dict[str, Any] = {
     "WEBSOCKET_DRAIN_TIMEOUT": 10.0,
     # Every open socket's login is read again this often (0: only per command).
     "WEBSOCKET_AUTH_RECHECK_SECONDS": 30,
+    # Threads (each with its database connection) that run GroupCommit's batches, the
+    # rooms spread over them (together.py). More than one only where the database
+    # takes concurrent writers (PostgreSQL).
+    "WEBSOCKET_WRITE_LANES": 1,
     # Proxies that append to X-Forwarded-For in front of the site (0: the peer address).
     "TRUSTED_PROXY_COUNT": 0,
 }

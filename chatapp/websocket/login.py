@@ -1,9 +1,10 @@
 """A socket's login, watched: a logout or a password change elsewhere closes it.
 
-Before a command that may change something the socket reads its login in one query
-(`login_state`); if that differs from what it was at connect, the full session check
-runs. UserSockets (auth.py) also nudges every socket of a user whose login changed.
-`WebsocketConsumer` (consumers.py) mixes this in.
+Before a command that may change something the socket reads its login (`login_states`;
+the look-ups of all sockets checking at the same moment go together: LoginChecks); if
+that differs from what it was at connect, the full session check runs. UserSockets
+(auth.py) also nudges every socket of a user whose login changed. `WebsocketConsumer`
+(consumers.py) mixes this in.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from channels.db import database_sync_to_async
 
-from .auth import LoginSnapshot, login_state, session_is_valid, snapshot_of
+from .auth import LoginChecks, LoginSnapshot, session_is_valid, snapshot_of
 from .codes import CLOSE_LOGGED_OUT
+from .hub import per_loop
 from .permissions import fresh_user
 
 if TYPE_CHECKING:
@@ -63,7 +65,7 @@ class LoginWatch:
         now = time.monotonic()
         if not self.changes_state(content) and now - self.login_checked < LOGIN_RECHECK_IDLE:
             return True
-        state = await database_sync_to_async(login_state)(*self.login_key)
+        state = await per_loop(LoginChecks)(self.login_key)
         if state != self.login_snapshot:
             await self.auth_changed({"user": self.auth_user_id})
         self.login_checked = now

@@ -215,7 +215,7 @@ async def test_a_database_outage_is_service_unavailable_and_the_socket_stays_ope
     other = await joined(connect, bob, room)
     await drain(socket)
     await drain(other)
-    monkeypatch.setattr("rooms.consumers.store_message", database_down)
+    monkeypatch.setattr("rooms.group_posting.store_message", database_down)
     await socket.send_json_to(
         {"command": "send", "room": room.pk, "message": "later", "client_id": "c1"}
     )

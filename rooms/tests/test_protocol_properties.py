@@ -38,6 +38,7 @@ from chatapp.websocket.testing import ClientCommunicator, session_cookie
 from rooms.changes import delete_and_broadcast, edit_message
 from rooms.direct import open_direct
 from rooms.events import room_group
+from rooms.history import forget_latest_pages
 from rooms.models import MemberRole, Membership, Message, Room, RoomKind
 from rooms.ownership import invite, leave_room, remove_member
 from rooms.posting import send_room_message
@@ -232,6 +233,7 @@ def test_protocol_state_machine(make_user, make_room, settings):
             Message.objects.all().delete()
             Room.objects.update(last_seq=0)
             reset_local_presence()
+            forget_latest_pages()
             # Each example starts with P bob's alone and D alice's and bob's.
             Membership.objects.filter(room_id=private).exclude(user=users["bob"]).delete()
             for name in ("alice", "bob"):

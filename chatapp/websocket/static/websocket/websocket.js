@@ -153,6 +153,23 @@ function emit(name, detail) {
 
 // Connection state, shown in #ws-status -------------------------------------------
 
+// A page's first connection takes a moment: "Connecting…" shows only once it takes longer
+// than this, so the bar (which pushes the page down) does not flash at every page load.
+const CONNECTING_QUIET_MS = 1500;
+let connectingSince = null;
+
+function connectingTooLong(states) {
+  if (!states.includes("connecting")) {
+    connectingSince = null;
+    return false;
+  }
+  if (connectingSince === null) {
+    connectingSince = Date.now();
+    setTimeout(renderStatus, CONNECTING_QUIET_MS);
+  }
+  return Date.now() - connectingSince >= CONNECTING_QUIET_MS;
+}
+
 function renderStatus() {
   const status = document.getElementById("ws-status");
   if (!status) return;
@@ -169,7 +186,7 @@ function renderStatus() {
     // looking open for a while, and nothing sent meanwhile arrives.
     if (!navigator.onLine) text = "You are offline. What you send waits until you are back.";
     else if (states.includes("reconnecting")) text = "Reconnecting…";
-    else if (states.includes("connecting")) text = "Connecting…";
+    else if (connectingTooLong(states)) text = "Connecting…";
     status.textContent = text;
     status.hidden = text === "";
   }
