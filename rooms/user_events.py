@@ -30,5 +30,11 @@ def tell_rooms_changed(user_ids: list[int]) -> None:
     async def tell_all() -> None:
         await asyncio.gather(*(tell_each(user_id) for user_id in user_ids))
 
-    # One hop to the event loop for all of them (a crowd's joins make hundreds at once).
-    transaction.on_commit(async_to_sync(tell_all))
+    def tell() -> None:
+        # One hop to the event loop for all of them (a crowd's joins make hundreds).
+        try:
+            async_to_sync(tell_all)()
+        except Exception:  # e.g. called from a thread that runs an event loop itself
+            logger.exception("could not tell users %s their rooms changed", user_ids)
+
+    transaction.on_commit(tell)
