@@ -58,6 +58,24 @@ class Target:
         return json.dumps({"message": text})
 
 
+async def connect_socket(target: Target, index: int, open_timeout: float):
+    """Socket number `index` of the target: its server, its user's session cookie."""
+    base = target.bases[index % len(target.bases)].replace("ws://", "http://")
+    headers = {}
+    if target.cookies:
+        headers["Cookie"] = f"sessionid={target.cookies[index % len(target.cookies)]}"
+    return await connect(
+        target.url(index),
+        origin=base,
+        additional_headers=headers,
+        subprotocols=["chat.v2"] if target.kind == "rooms" else None,
+        compression=None,
+        max_size=2**20,
+        ping_interval=None,
+        open_timeout=open_timeout,
+    )
+
+
 @dataclass
 class Result:
     sockets: int
@@ -156,22 +174,9 @@ class Load:
 
     async def open_one(self, index: int) -> Socket:
         target = self.target
-        base = target.bases[index % len(target.bases)].replace("ws://", "http://")
-        headers = {}
-        if target.cookies:
-            headers["Cookie"] = f"sessionid={target.cookies[index % len(target.cookies)]}"
         for attempt in range(5):
             try:
-                ws = await connect(
-                    target.url(index),
-                    origin=base,
-                    additional_headers=headers,
-                    subprotocols=["chat.v2"] if target.kind == "rooms" else None,
-                    compression=None,
-                    max_size=2**20,
-                    ping_interval=None,
-                    open_timeout=30,
-                )
+                ws = await connect_socket(target, index, open_timeout=30)
                 break
             except OSError:
                 if attempt == 4:

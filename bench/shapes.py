@@ -15,9 +15,7 @@ import json
 import time
 from collections import Counter
 
-from websockets.asyncio.client import connect
-
-from .client import MARK, Load, Result, Target, events_of
+from .client import MARK, Load, Result, Target, connect_socket, events_of
 
 
 class ManyRooms:
@@ -86,21 +84,8 @@ class Crowd:
 
     async def one(self, index: int, started: int) -> float | None:
         target = self.target
-        base = target.bases[index % len(target.bases)].replace("ws://", "http://")
-        headers = {}
-        if target.cookies:
-            headers["Cookie"] = f"sessionid={target.cookies[index % len(target.cookies)]}"
         try:
-            ws = await connect(
-                target.url(index),
-                origin=base,
-                additional_headers=headers,
-                subprotocols=["chat.v2"] if target.kind == "rooms" else None,
-                compression=None,
-                max_size=2**20,
-                ping_interval=None,
-                open_timeout=60,
-            )
+            ws = await connect_socket(target, index, open_timeout=60)
         except Exception as error:
             self.errors[type(error).__name__ + ": " + str(error)[:40]] += 1
             return None
