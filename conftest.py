@@ -9,6 +9,7 @@ from asgiref.sync import sync_to_async
 
 from chatapp.testing import TEST_PASSWORD
 from chatapp.websocket.testing import (
+    fix_rate_window,
     isolate_layer_and_cache,
     new_key_prefix,
     open_socket,
@@ -71,13 +72,8 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture
 def one_rate_window(monkeypatch):
-    """The site's rate limits count in fixed one-minute windows: a test that fills one
-    must not straddle two (a minute boundary would reset the count mid-test)."""
-    from types import SimpleNamespace
-
-    from chatapp import ratelimit
-
-    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_000_000 * 60.0))
+    """The site's rate limits in one fixed window for the whole test."""
+    fix_rate_window(monkeypatch)
 
 
 @pytest.fixture

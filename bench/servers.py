@@ -61,6 +61,7 @@ class Server:
         self.port = free_port()
         self.profile = os.environ.get("BENCH_PROFILE", "")
         self.spy: subprocess.Popen | None = None
+        self.measuring: tuple[str, float, dict[int, float], float] | None = None
         # The server's own output goes to a file: shown only if it fails to start.
         self.log = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(
@@ -78,7 +79,10 @@ class Server:
         return command(self.server, self.port)
 
     def start_profile(self, label: str) -> None:
-        """With BENCH_PROFILE, record the server's stacks from now until stop_profile()."""
+        """Count the server's and this client's CPU time from now until stop_profile(),
+        which prints them (which side is the limit: a server at 100% of a core is);
+        with BENCH_PROFILE, also record the server's stacks."""
+        self.measuring = (label, time.monotonic(), self.cpu_seconds(), time.process_time())
         if not self.profile:
             return
         Server.profiled += 1
@@ -92,6 +96,21 @@ class Server:
         time.sleep(0.5)  # attached
 
     def stop_profile(self) -> None:
+        if self.measuring is not None:
+            label, started, server_cpu, client_cpu = self.measuring
+            wall = time.monotonic() - started
+            now = self.cpu_seconds()
+            threads = sorted((now[tid] - server_cpu.get(tid, 0.0) for tid in now), reverse=True)
+            server = sum(threads)
+            busiest = ", ".join(f"{100 * t / wall:.0f}%" for t in threads[:3])
+            client = time.process_time() - client_cpu
+            print(
+                f"{label}: {wall:.2f} s; CPU of the server {server:.2f} s "
+                f"({100 * server / wall:.0f}% of a core; busiest threads {busiest}), "
+                f"of the load client {client:.2f} s ({100 * client / wall:.0f}%)",
+                flush=True,
+            )
+            self.measuring = None
         if self.spy is not None:
             self.spy.send_signal(signal.SIGINT)  # py-spy writes what it has and ends
             self.spy.wait(30)
@@ -125,6 +144,19 @@ class Server:
             for task in Path(f"/proc/{pid}/task").glob("*/children"):
                 queue += [int(child) for child in task.read_text().split()]
         return found
+
+    def cpu_seconds(self) -> dict[int, float]:
+        """User and system CPU time of each thread of the server's processes so far."""
+        seconds: dict[int, float] = {}
+        for pid in self.pids():
+            for task in Path(f"/proc/{pid}/task").glob("*/stat"):
+                try:
+                    fields = task.read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue  # the thread ended
+                ticks = int(fields[11]) + int(fields[12])  # utime, stime
+                seconds[int(task.parent.name)] = ticks / os.sysconf("SC_CLK_TCK")
+        return seconds
 
     def rss_bytes(self) -> int:
         total = 0

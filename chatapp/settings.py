@@ -280,6 +280,10 @@ CHAT_LEAVE_GRACE_SECONDS = env_int("CHAT_LEAVE_GRACE_SECONDS", 5)
 # Member-list broadcasts: at most one per room and process in this window (the
 # latest state wins), and at most this many names in each (the count is exact).
 CHAT_PRESENCE_COALESCE_SECONDS = env_float("CHAT_PRESENCE_COALESCE_SECONDS", 0.25)
+# ...and longer in a big room: its member lists and merged "joined"/"left" notices
+# cost each process at most about this many deliveries a second (a crowd of 5,000
+# arriving would otherwise be told of itself 5,000 times four times a second).
+CHAT_PRESENCE_DELIVERIES_PER_SECOND = env_int("CHAT_PRESENCE_DELIVERIES_PER_SECOND", 2000)
 CHAT_PRESENCE_NAMES_LIMIT = env_int("CHAT_PRESENCE_NAMES_LIMIT", 100)
 # At most one "is typing" broadcast per socket and room in this many seconds.
 CHAT_TYPING_INTERVAL = 2

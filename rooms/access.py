@@ -102,8 +102,14 @@ def visible_room_ids(user_id: int, room_ids: list[int]) -> set[int]:
     return set(visible.values_list("pk", flat=True))
 
 
-def check_join_rate(user_id: int, room_id: int) -> None:
+def join_rate(user_id: int) -> tuple[str, int, int]:
     """At most CHAT_MAX_JOINS_PER_MINUTE joins per user and minute, across all sockets:
-    every join reads history and tells the room, so joining in a loop must be bounded."""
-    if not within_rate(f"chat-join:{user_id}", settings.CHAT_MAX_JOINS_PER_MINUTE):
+    every join reads history and tells the room, so joining in a loop must be bounded
+    (a batch counts its joins together: group_joining.join_together)."""
+    return f"chat-join:{user_id}", settings.CHAT_MAX_JOINS_PER_MINUTE, 60
+
+
+def check_join_rate(user_id: int, room_id: int) -> None:
+    """Count a join of the user; RATE_LIMITED once over `join_rate`."""
+    if not within_rate(*join_rate(user_id)):
         raise ChatError(RATE_LIMITED, room_id)

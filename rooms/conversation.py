@@ -1,5 +1,5 @@
 """The commands about stored messages (a mixin of ChatConsumer): edit, delete and react,
-each run through ChatConsumer.change_room like a send (checked, stored with the room's
+each run through change_room (rooms/in_flight.py) like a send (checked, stored with the room's
 next seq, acknowledged, then broadcast: rooms/changes.py), and `read`, which moves the
 user's read position on every device (rooms/read_positions.py)."""
 
@@ -39,6 +39,10 @@ class ConversationCommands:
         def read_moved(self, event: dict[str, Any]) -> bool: ...
 
         async def count_again(self, room_id: int) -> None: ...
+
+        async def gated_change(
+            self, commit: Any, key: Any, change: Any, handed_in: Any = None
+        ) -> Any: ...
 
         async def change_room(
             self, room_id: int, client_id: str, change: Callable[[], tuple[int, Any]]
@@ -83,7 +87,7 @@ class ConversationCommands:
         seq = int_field(content, "seq", room=room_id)
         # With the room's other changes of this moment (rooms/room_commit.py).
         move = partial(mark_read, self.user.pk, room_id, seq)
-        position = await per_loop(RoomCommit).change(room_id, move)
+        position = await self.gated_change(per_loop(RoomCommit), room_id, move)
         counts = position.counts
         frame = read_event(counts.room_id, counts.read_seq, counts.unread, counts.mentions)
         event = {

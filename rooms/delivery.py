@@ -63,7 +63,7 @@ class InOrderDelivery:
         # the database first, or close it (4008) if it is too far behind.
         if step is Live.GAP and not await self.catch_up(room_id, self.joined[room_id], seq):
             return
-        if seq is not None:
+        if seq is not None and room_id in self.joined:  # not left meanwhile
             self.joined[room_id] = seq
         if step is not Live.ADVANCE:
             await self.send_frame(event["text"])
@@ -135,15 +135,23 @@ class InOrderDelivery:
         limit = settings.CHAT_GAP_FILL_LIMIT
         read = missed_messages if self.takes_changes else new_messages
         missed = await database_sync_to_async(read)(room_id, after, before, limit + 1)
+        if room_id not in self.joined:
+            # Left while reading (a send of this socket was refused: rooms/in_flight.py,
+            # which answers outside the socket's turn): nothing more of the room.
+            return False
         if len(missed) > limit:
             logger.warning("socket %s is too far behind in room %s", self.channel_name, room_id)
             await self.close(code=CLOSE_TOO_SLOW)
             self.joined.clear()  # deliver nothing more
             return False
         for message in missed:
+            if room_id not in self.joined:
+                return False
             await self.send_frame(encode(message))
             if self.takes_changes:
                 self.joined[room_id] = message["seq"]
+        if room_id not in self.joined:
+            return False
         if not self.takes_changes:
             # Read by number: every message created before `before` has been sent now.
             newest = missed[-1]["id"] if missed else after

@@ -10,15 +10,16 @@ alone is made for each; a resume goes alone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.contrib.auth.models import AbstractBaseUser
 
+from chatapp.ratelimit import within_rates
 from chatapp.websocket import run_alone
 
-from .access import become_members, check_join_rate, refusal_for
+from .access import become_members, join_rate, refusal_for
 from .direct import shown_title
-from .errors import ROOM_INVALID, ChatError
+from .errors import RATE_LIMITED, ROOM_INVALID, ChatError
 from .history import Joined, join_room, latest_page, seq_held_still
 from .models import Room
 
@@ -30,6 +31,10 @@ class Join:
     user: AbstractBaseUser  # as the socket's login look-up found it just now
     room_id: int
     since: int | None
+
+    def for_user(self, user: AbstractBaseUser) -> Join:
+        """The same, for the user as their login is now (it changed while this waited)."""
+        return replace(self, user=user)
 
     def __call__(self) -> Joined:
         return join_room(self.user, self.room_id, self.since)
@@ -47,10 +52,12 @@ class Join:
 
 def join_together(joins: list[Join], indexes: list[int], outcomes: list) -> None:
     rooms = Room.objects.in_bulk({join.room_id for join in joins})
+    within = within_rates([join_rate(join.user.pk) for join in joins])  # one round trip
     allowed: list[tuple[int, Join, Room]] = []
-    for index, join in zip(indexes, joins, strict=True):
+    for index, join, ok in zip(indexes, joins, within, strict=True):
         try:
-            check_join_rate(join.user.pk, join.room_id)
+            if not ok:
+                raise ChatError(RATE_LIMITED, join.room_id)
             room = rooms.get(join.room_id)
             if room is None:
                 raise ChatError(ROOM_INVALID, join.room_id)

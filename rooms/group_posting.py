@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -25,13 +25,14 @@ from django.db.models import Q
 
 from accounts.services import without_cached_permissions
 from attachments.shown import remember
+from chatapp.ratelimit import within_rates
 from chatapp.websocket import run_alone
 
 from .access import refusal_for
-from .errors import ROOM_INVALID, ChatError
+from .errors import RATE_LIMITED, ROOM_INVALID, ChatError
 from .events import message_event, render_message, room_broadcast
 from .models import Message, MessageType, Room
-from .posting import ROOM_TABLE, check_rate_limit, clean_text, store_message
+from .posting import ROOM_TABLE, clean_text, send_rate, store_message
 
 # What a change of a room returns to the consumer: its seq, and the layer event to
 # broadcast (None when nothing changed: a retried client_id).
@@ -49,6 +50,10 @@ class Send:
     reply_to: int | None = None
     attachments: Sequence[int] = ()
 
+    def for_user(self, user: AbstractBaseUser) -> Send:
+        """The same, for the user as their login is now (it changed while this waited)."""
+        return replace(self, user=user)
+
     def __call__(self) -> Outcome:
         user = without_cached_permissions(self.user)  # @here asks who moderates
         event, created = store_message(
@@ -63,10 +68,19 @@ class Send:
 
     @staticmethod
     def run_merged(sends: list[Send]) -> list[Outcome | Exception]:
+        """The sends in the order given (by room, then as they came: a socket's sends in
+        flight share a batch, and must take their seqs in the order they were sent):
+        each run of plain ones together, the others alone between them."""
         outcomes: list[Outcome | Exception | None] = [None] * len(sends)
-        plain = [i for i, send in enumerate(sends) if send.plain]
-        for index in (i for i, send in enumerate(sends) if not send.plain):
-            outcomes[index] = run_alone(sends[index])
+        plain: list[int] = []
+        for index, send in enumerate(sends):
+            if send.plain:
+                plain.append(index)
+                continue
+            if plain:
+                store_plain([sends[i] for i in plain], plain, outcomes)
+                plain = []
+            outcomes[index] = run_alone(send)
         if plain:
             store_plain([sends[i] for i in plain], plain, outcomes)
         return outcomes  # type: ignore[return-value]  (every index is set)
@@ -95,12 +109,17 @@ def store_plain(sends: list[Send], indexes: list[int], outcomes: list[Any]) -> N
             if send.client_id and key in stored:
                 outcomes[index] = (stored[key].seq, None)  # a retry: acknowledged again
                 continue
-            check_rate_limit(send.user.pk)
         except ChatError as error:
             outcomes[index] = error
             continue
         seen.add(key)
         new.append((index, send, room, text))
+    # The last check, as for a send alone: the batch's counted in one round trip.
+    within = within_rates([send_rate(send.user.pk) for _, send, _, _ in new])
+    for (index, _, _, _), ok in zip(new, within, strict=True):
+        if not ok:
+            outcomes[index] = ChatError(RATE_LIMITED)
+    new = [item for item, ok in zip(new, within, strict=True) if ok]
     if new:
         try:
             with transaction.atomic():

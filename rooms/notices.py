@@ -14,7 +14,7 @@ import logging
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from chatapp.websocket import spawn
+from chatapp.websocket import local_sockets, spawn
 
 from .events import notice_event, room_broadcast, room_group
 
@@ -22,6 +22,19 @@ logger = logging.getLogger(__name__)
 
 # A merged notice names this many people, then counts the rest.
 NAMED = 2
+
+
+def news_window(room_id: int) -> float:
+    """How long a room's news (member lists, joined/left notices) is merged here:
+    CHAT_PRESENCE_COALESCE_SECONDS, and in a big room long enough that telling its
+    sockets in this process costs at most CHAT_PRESENCE_DELIVERIES_PER_SECOND (either
+    0 turns its part off)."""
+    window = settings.CHAT_PRESENCE_COALESCE_SECONDS
+    budget = settings.CHAT_PRESENCE_DELIVERIES_PER_SECOND
+    if window <= 0 or budget <= 0:  # 0: no merging, or no budget (the window as set)
+        return max(0.0, window)
+    # The room's sockets in this process (watchers of the room included: an upper bound).
+    return max(window, local_sockets(room_group(room_id)) / budget)
 
 
 def names_together(names: list[str]) -> str:
@@ -35,8 +48,8 @@ def names_together(names: list[str]) -> str:
 
 
 class RoomNotices:
-    """This process's notices, merged per room and kind within
-    CHAT_PRESENCE_COALESCE_SECONDS (`per_loop(RoomNotices)`)."""
+    """This process's notices, merged per room and kind within the room's
+    `news_window` (`per_loop(RoomNotices)`)."""
 
     def __init__(self) -> None:
         self.quiet_until: dict[tuple[int, int], float] = {}
@@ -48,7 +61,7 @@ class RoomNotices:
             return
         loop = asyncio.get_running_loop()
         key, now = (room_id, msg_type), loop.time()
-        window = settings.CHAT_PRESENCE_COALESCE_SECONDS
+        window = news_window(room_id)
         if window <= 0 or now >= self.quiet_until.get(key, 0):
             self.quiet_until[key] = now + window
             await self.send(key, [username])
@@ -62,9 +75,7 @@ class RoomNotices:
     async def send_later(self, key: tuple[int, int], delay: float) -> None:
         await asyncio.sleep(delay)
         names = self.waiting.pop(key, [])
-        self.quiet_until[key] = asyncio.get_running_loop().time() + (
-            settings.CHAT_PRESENCE_COALESCE_SECONDS
-        )
+        self.quiet_until[key] = asyncio.get_running_loop().time() + news_window(key[0])
         if names:
             await self.send(key, names)
 

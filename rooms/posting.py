@@ -82,9 +82,15 @@ def clean_text(text: str, *, allow_empty: bool = False) -> str:
     return text
 
 
+def send_rate(user_id: int) -> tuple[str, int, int]:
+    """At most CHAT_MAX_MESSAGES_PER_MINUTE sends per user and minute, across all sockets
+    (a batch counts its sends together: group_posting.store_plain)."""
+    return f"chat-send:{user_id}", settings.CHAT_MAX_MESSAGES_PER_MINUTE, 60
+
+
 def check_rate_limit(user_id: int) -> None:
-    """At most CHAT_MAX_MESSAGES_PER_MINUTE sends per user and minute, across all sockets."""
-    if not within_rate(f"chat-send:{user_id}", settings.CHAT_MAX_MESSAGES_PER_MINUTE):
+    """Count a send of the user; RATE_LIMITED once over `send_rate`."""
+    if not within_rate(*send_rate(user_id)):
         raise ChatError(RATE_LIMITED)
 
 

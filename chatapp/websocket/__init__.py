@@ -8,7 +8,7 @@ Importing any of it reads settings (stream signing): a server wrapper that loads
 before the application names DJANGO_SETTINGS_MODULE first (chatapp/serve.py).
 """
 
-from .auth import auser_send, notify_auth_changed, user_send
+from .auth import auser_send, ausers_send, notify_auth_changed, user_send
 from .backend import (
     aconsumer_command,
     agroup_send,
@@ -34,7 +34,9 @@ from .conf import conf
 from .connect_auth import AuthMiddlewareTogetherStack
 from .consumers import WebsocketConsumer
 from .decorators import autoconsumers, consumer
-from .hub import per_loop, spawn
+from .hub import local_sockets, per_loop, spawn
+from .login import LoggedOut
+from .outages import UNAVAILABLE
 from .permissions import LOGIN_REQUIRED, NO_PERM_REQUIRED
 from .security import SiteOriginValidator, TrustedProxyMiddleware
 from .streams import (
@@ -60,10 +62,12 @@ __all__ = [
     "RATE_LIMITED",
     "SERVER_ERROR",
     "SERVICE_UNAVAILABLE",
+    "UNAVAILABLE",
     "WRITE_BUFFER_EXTENSION",
     "AuthMiddlewareTogetherStack",
     "Command",
     "GroupCommit",
+    "LoggedOut",
     "SiteOriginValidator",
     "Together",
     "TrustedProxyMiddleware",
@@ -72,6 +76,7 @@ __all__ = [
     "agroup_send",
     "astream_send",
     "auser_send",
+    "ausers_send",
     "autoconsumers",
     "batch_frames",
     "command",
@@ -81,6 +86,7 @@ __all__ = [
     "group_command",
     "group_send",
     "layer_is_process_local",
+    "local_sockets",
     "notify_auth_changed",
     "per_loop",
     "register_stream_access",

@@ -11,18 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from importlib import import_module
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
-from django.conf import settings
-from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
-from django.utils import timezone
-from django.utils.crypto import constant_time_compare
 
 from .backend import agroup_send, group_send
 from .conf import conf
 from .hub import RECOVERED, get_hub, spawn
+from .logins import Login, LoginSnapshot, login_states, login_states_in_order
 from .together import Together, lane_thread
 
 logger = logging.getLogger(__name__)
@@ -86,15 +82,16 @@ class UserSockets:
                 # Auth events sent during the outage are lost: look at every login.
                 spawn(self.recheck_logged())
                 continue
-            user_id: int | None = event.get("user")
-            if user_id is None:
-                continue  # names no user: none of the sockets is its user's
+            # One user's (`user`), or the same news for many (`users`: ausers_send).
+            users = event.get("users")
+            user_ids: list[int] = users if isinstance(users, list) else [event.get("user", 0)]
             # auth.changed is every socket's; an event of the app's own (auser_send) goes
             # to the user's sockets that handle it, not to, say, a page's stream socket.
             handler = event.get("type", "").replace(".", "_")
-            for socket in list(self.by_user.get(user_id, ())):
-                if getattr(socket, handler, None) is not None:
-                    socket.hub_deliver(event)
+            for user_id in user_ids:  # one that names no user (0) reaches none
+                for socket in list(self.by_user.get(user_id, ())):
+                    if getattr(socket, handler, None) is not None:
+                        socket.hub_deliver(event)
 
     async def recheck_every(self) -> None:
         while True:
@@ -120,66 +117,11 @@ class UserSockets:
                 socket.hub_deliver({"type": "auth.changed", "user": socket.login_key[0]})
 
 
-# What a socket remembers of its login at connect: if any of it changes (the password,
-# the staff or superuser flag), its session is checked again and the app told.
-LoginSnapshot = tuple[str, bool, bool]
-
-
-def snapshot_of(user: Any) -> LoginSnapshot | None:
-    """The parts of a logged-in user whose change a socket must notice."""
-    if not getattr(user, "is_authenticated", False):
-        return None
-    return (user.password, user.is_staff, user.is_superuser)
-
-
-def _sessions_in_database() -> bool:
-    return settings.SESSION_ENGINE in (
-        "django.contrib.sessions.backends.db",
-        "django.contrib.sessions.backends.cached_db",
-    )
-
-
-def login_states(
-    logins: set[tuple[int, str | None]],
-) -> dict[tuple[int, str | None], LoginSnapshot | None]:
-    """The snapshot of each login now, or None if its session ended or its user is
-    gone or inactive: two queries for any number of logins (a pair per 500: SQLite
-    allows 999 parameters a query), no session decoding, no password hashing; a
-    changed snapshot is what calls for the full check (session_is_valid).
-    Synchronous."""
-    users: dict[int, LoginSnapshot] = {}
-    for ids in chunks({user_id for user_id, _ in logins}):
-        rows = get_user_model().objects.filter(pk__in=ids, is_active=True)
-        for pk, password, staff, superuser in rows.values_list(
-            "pk", "password", "is_staff", "is_superuser"
-        ):
-            users[pk] = (password, staff, superuser)
-    keys = {key for _, key in logins if key}
-    if _sessions_in_database():
-        from django.contrib.sessions.models import Session
-
-        alive: set[str] = set()
-        for some in chunks(keys):
-            sessions = Session.objects.filter(session_key__in=some, expire_date__gt=timezone.now())
-            alive.update(sessions.values_list("session_key", flat=True))
-    else:
-        store = import_module(settings.SESSION_ENGINE).SessionStore()
-        alive = {key for key in keys if store.exists(key)}
-    return {(user_id, key): users.get(user_id) if key in alive else None for user_id, key in logins}
-
-
-def login_states_in_order(
-    logins: list[tuple[int, str | None]],
-) -> list[LoginSnapshot | None]:
-    """`login_states` of a list, in its order (LoginChecks)."""
-    states = login_states(set(logins))
-    return [states[login] for login in logins]
-
-
-class LoginChecks(Together[tuple[int, str | None], "LoginSnapshot | None"]):
+class LoginChecks(Together[Login, "LoginSnapshot | None"]):
     """The look-ups of every socket checking its login at the same moment, in two
-    queries and one thread hop (`per_loop(LoginChecks)`): a burst of sends is not a
-    query and a hop per send. Where the database takes concurrent connections
+    queries and one thread hop (`per_loop(LoginChecks)`): a burst of frames is not a
+    query and a hop per frame (changes have theirs in their own batch: logins.py).
+    Where the database takes concurrent connections
     (WEBSOCKET_WRITE_LANES > 1), in a thread of their own: not queued behind the
     session look-ups of sockets connecting at the same moment."""
 
@@ -188,37 +130,17 @@ class LoginChecks(Together[tuple[int, str | None], "LoginSnapshot | None"]):
         super().__init__(login_states_in_order, own)
 
 
-T = TypeVar("T")
-
-
-def chunks(items: set[T], size: int = 500) -> list[list[T]]:
-    """`items` in lists of at most `size`."""
-    ordered = list(items)
-    return [ordered[i : i + size] for i in range(0, len(ordered), size)]
-
-
-def session_is_valid(session_key: str | None, user_id: int) -> bool:
-    """True if the session still logs in this active user with their current password.
-
-    Synchronous: call through database_sync_to_async.
-    """
-    if not session_key:
-        return False
-    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-    if str(store.get(SESSION_KEY)) != str(user_id):
-        return False
-    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
-        return False
-    session_hash = store.get(HASH_SESSION_KEY) or ""
-    return constant_time_compare(session_hash, user.get_session_auth_hash())
-
-
 async def auser_send(user_id: int, event: dict[str, Any]) -> None:
     """Send a layer event to every socket of one user, in every process (its `type`
     names the handler, as for a group). It rides AUTH_GROUP: one subscription per
     process, handed to the user's sockets only, not a group per user."""
     await agroup_send(AUTH_GROUP, {**event, "user": user_id})
+
+
+async def ausers_send(user_ids: list[int], event: dict[str, Any]) -> None:
+    """`auser_send` of the same event to many users, as one layer event (a crowd's
+    news is one send and one receive per process, not one per user)."""
+    await agroup_send(AUTH_GROUP, {**event, "users": list(user_ids)})
 
 
 def user_send(user_id: int, event: dict[str, Any]) -> None:

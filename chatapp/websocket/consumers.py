@@ -13,47 +13,39 @@ from channels.exceptions import AcceptConnection, DenyConnection, StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.sessions import InstanceSessionWrapper
-from django.db import DatabaseError
 
-from .auth import UserSockets, snapshot_of
+from .auth import UserSockets
 from .codes import (
     BAD_REQUEST,
     CLOSE_ABNORMAL,
     CLOSE_PERMISSION_DENIED,
     CLOSE_TOO_MANY_CONNECTIONS,
     SERVER_ERROR,
-    SERVICE_UNAVAILABLE,
 )
-from .commands import Command, commands_event, encode_commands
 from .conf import conf
 from .delivery import HubDelivery
 from .hub import per_loop
-from .login import LoginWatch
+from .login import LoggedOut, LoginWatch
+from .logins import snapshot_of
+from .outages import UNAVAILABLE
 from .pacing import PacedSends
 from .permissions import PermSpec, fresh_user, normalize_perms, user_passes
-from .security import OpenSockets, awithin_rate, client_ip
+from .rates import awithin_rate
+from .security import OpenSockets, client_ip
+from .sending import Sends
 
 if TYPE_CHECKING:
     from .permissions import AnyUser
 
 logger = logging.getLogger(__name__)
 
-# Errors of a service that is down for a while (the database, Redis), not of the
-# request: the client gets SERVICE_UNAVAILABLE and may try again.
-UNAVAILABLE: tuple[type[Exception], ...] = (DatabaseError, ConnectionError)
-try:  # Redis (channels-redis, the Redis cache) is optional: the in-memory layer needs none
-    from redis.exceptions import RedisError
-
-    UNAVAILABLE += (RedisError,)
-except ImportError:  # pragma: no cover (installed wherever the site runs)
-    pass
 _REQUIRED = object()
 # The channel name of a socket without a layer channel (see `layer_channel`).
 LOCAL_CHANNEL_PREFIX = "socket!"
 
 
 # channels ships no type information: to mypy its consumer is Any.
-class WebsocketConsumer(LoginWatch, HubDelivery, PacedSends, AsyncJsonWebsocketConsumer):  # type: ignore[misc]
+class WebsocketConsumer(Sends, LoginWatch, HubDelivery, PacedSends, AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     """A JSON consumer that checks permissions, takes client callbacks and sends commands.
 
     Subclasses override `receive_callback(*args)` for callback frames
@@ -221,15 +213,14 @@ class WebsocketConsumer(LoginWatch, HubDelivery, PacedSends, AsyncJsonWebsocketC
         if not per_loop(OpenSockets).take(caps):
             return False
         self.open_socket_keys = [key for key, _ in caps]
-        ip_ok = await awithin_rate(
-            f"ws-connect-ip:{ip}", conf.WEBSOCKET_MAX_CONNECTIONS_PER_IP_PER_MINUTE
-        )
-        if not ip_ok:
+        # Each counted with the other sockets connecting at this moment (rates.RateChecks);
+        # an address over its limit is not counted against the user too.
+        ip_limit = conf.WEBSOCKET_MAX_CONNECTIONS_PER_IP_PER_MINUTE
+        if not await awithin_rate(f"ws-connect-ip:{ip}", ip_limit):
             return False
         if self.user.is_authenticated:
-            return await awithin_rate(
-                f"ws-connect-user:{self.user.pk}", conf.WEBSOCKET_MAX_CONNECTIONS_PER_MINUTE
-            )
+            user_limit = conf.WEBSOCKET_MAX_CONNECTIONS_PER_MINUTE
+            return await awithin_rate(f"ws-connect-user:{self.user.pk}", user_limit)
         return True
 
     async def get_groups(self) -> list[str]:
@@ -272,6 +263,8 @@ class WebsocketConsumer(LoginWatch, HubDelivery, PacedSends, AsyncJsonWebsocketC
                 await self.send_permission_denied()
                 return
             await self.receive_json(content)
+        except LoggedOut:
+            pass  # closed (4401) while its change waited: nothing more is said on it
         except UNAVAILABLE as error:
             # The database or Redis is down for a moment: say so, keep the socket.
             logger.warning("%s: a service is unavailable: %r", type(self).__name__, error)
@@ -291,45 +284,3 @@ class WebsocketConsumer(LoginWatch, HubDelivery, PacedSends, AsyncJsonWebsocketC
     async def receive_callback(self, *args: Any) -> None:
         """Called with the arguments of a client callback. Override it."""
         await self.send_error(BAD_REQUEST, "this socket takes no callbacks")
-
-    # Sending ----------------------------------------------------------------------
-
-    async def send_error(self, code: str, detail: str = "") -> None:
-        """Called on bad input: tell the client as an error command."""
-        await self.channel_send_commands([["error", code, detail]])
-
-    async def send_unavailable(self, content: Any) -> None:
-        """Called when a frame failed because the database or Redis is unreachable;
-        the client may send it again later."""
-        await self.send_error(SERVICE_UNAVAILABLE, "a service is briefly unavailable; try again")
-
-    async def send_permission_denied(self) -> None:
-        """Tell the client it may not use this socket (the runtime shows it)."""
-        await self.channel_send_commands([["permission_denied", self.scope.get("path", "")]])
-
-    async def channel_send(self, event: dict[str, Any]) -> None:
-        """Queue an event for this socket's own handlers (handled like a group event)."""
-        if self.layer_channel:
-            await self.channel_layer.send(self.channel_name, event)
-        else:
-            self.hub_deliver(event)
-
-    async def group_send(self, group: str, event: dict[str, Any]) -> None:
-        """Send a layer event to every socket of `group`."""
-        await self.channel_layer.group_send(group, event)
-
-    async def channel_send_commands(self, commands: list[Command]) -> None:
-        """Send commands straight down this socket."""
-        await self.send(text_data=encode_commands(commands))
-
-    async def group_send_commands(self, group: str, commands: list[Command]) -> None:
-        """Send commands to every socket of `group`, encoded once."""
-        await self.group_send(group, commands_event(commands))
-
-    async def client_commands(self, event: dict[str, Any]) -> None:
-        """Called for a `client.commands` event: forward the pre-encoded frame."""
-        await self.send_frame(event["text"])
-
-    async def send_frame(self, text: str) -> None:
-        """Send an encoded text frame: the fan-out path, without Channels' layers of send."""
-        await self.base_send({"type": "websocket.send", "text": text})

@@ -33,7 +33,8 @@ from .commands import Command, collect_commands, is_group_command
 from .conf import conf
 from .consumers import WebsocketConsumer
 from .permissions import PermSpec
-from .security import awithin_rate, client_ip
+from .rates import awithin_rate
+from .security import client_ip
 
 GroupNameFunc = Callable[[Any], str]
 

@@ -17,11 +17,12 @@ from collections import deque
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-from .auth import LoginSnapshot, UserSockets
+from .auth import UserSockets
 from .codes import CLOSE_TOO_SLOW
 from .commands import batch_frames
 from .conf import conf
 from .hub import get_hub, per_loop, spawn
+from .logins import LoginSnapshot
 from .turns import Turns
 
 logger = logging.getLogger(__name__)

@@ -62,6 +62,14 @@ STOP = "hub.stop"
 # The event type subscribers get after the hub lost its layer subscription and
 # got it back: events sent in between never arrived.
 RECOVERED = "hub.recovered"
+# Several events of one group sent to the layer as one (`together`): one send and one
+# receive per process instead of one per event; the hub hands them on one by one.
+EVENTS = "hub.events"
+
+
+def together(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """One layer event that carries `events`, in order, to every hub of the group."""
+    return events[0] if len(events) == 1 else {"type": EVENTS, "events": events}
 
 
 class Subscriber(Protocol):
@@ -185,9 +193,11 @@ class Hub:
                 continue
             finally:
                 entry.receiving = False
-            if event.get("type") == STOP:
+            kind = event.get("type")
+            if kind == STOP:
                 return
-            self._enqueue(entry, event)
+            for one in event["events"] if kind == EVENTS else (event,):
+                self._enqueue(entry, one)
             if len(entry.backlog) >= BACKLOG_LIMIT:
                 entry.drained = asyncio.get_running_loop().create_future()
                 await entry.drained
@@ -243,6 +253,11 @@ def get_hub() -> Hub:
     if hub is None or hub.layer is not layer:
         hub = _hubs[loop] = Hub(layer)
     return hub
+
+
+def local_sockets(group: str) -> int:
+    """How many sockets of this process (event loop) are in `group`."""
+    return get_hub().local_count(group)
 
 
 T = TypeVar("T")

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
-import time
 from collections import Counter
 from typing import Any
 from urllib.parse import urlsplit
 
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
-from django.core.cache import cache
 from django.http.request import split_domain_port, validate_host
 
 from .conf import conf
@@ -83,31 +81,6 @@ class SiteOriginValidator:
         if scope["type"] == "websocket" and not origin_allowed(scope):
             return await WebsocketDenier()(scope, receive, send)
         return await self.application(scope, receive, send)
-
-
-def within_rate(key: str, limit: int, window: int = 60) -> bool:
-    """Count one event for `key` in the current fixed window; False once over `limit`.
-
-    In the cache, so every socket and (with Redis) every process shares the count.
-    A limit of 0 or less turns the check off.
-    """
-    if limit <= 0:
-        return True
-    bucket = f"rate:{key}:{int(time.time() // window)}"
-    cache.add(bucket, 0, timeout=window * 2)
-    try:
-        count = cache.incr(bucket)
-    except ValueError:  # expired between add and incr
-        cache.set(bucket, 1, timeout=window * 2)
-        count = 1
-    return count <= limit
-
-
-async def awithin_rate(key: str, limit: int, window: int = 60) -> bool:
-    """`within_rate` for async code (the cache call runs off the event loop)."""
-    from asgiref.sync import sync_to_async
-
-    return await sync_to_async(within_rate)(key, limit, window)
 
 
 def client_ip(scope: dict[str, Any]) -> str:

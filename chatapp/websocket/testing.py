@@ -188,3 +188,14 @@ def require_service(available: bool, what: str) -> None:
     if os.environ.get("REQUIRE_SERVICES") == "1":
         pytest.fail(f"{what} is required (REQUIRE_SERVICES=1) but not configured")
     pytest.skip(f"{what} not configured")
+
+
+def fix_rate_window(monkeypatch: Any) -> None:
+    """Rate limits count in fixed one-minute windows: a test that fills one must not
+    straddle two (a minute boundary would reset the count mid-test). Stops the clock
+    the limits read, for the test (the `one_rate_window` fixtures)."""
+    from types import SimpleNamespace
+
+    from . import rates
+
+    monkeypatch.setattr(rates, "time", SimpleNamespace(time=lambda: 1_000_000 * 60.0))

@@ -26,6 +26,7 @@ from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from django.db import DatabaseError, transaction
 
 from .conf import conf
+from .logins import LoginChanged, LoginGate, changed_logins
 
 Item = TypeVar("Item")
 Outcome = TypeVar("Outcome")
@@ -58,12 +59,17 @@ class Together(Generic[Item, Outcome]):
         self.runner: asyncio.Task[None] | None = None
 
     async def __call__(self, item: Item) -> Outcome:
+        return await self.submit(item)
+
+    def submit(self, item: Item) -> asyncio.Future[Outcome]:
+        """Hand `item` in now (items run in the order they are handed in); its outcome
+        is the future's. A caller may hand in more before the first is done."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Outcome] = loop.create_future()
         self.waiting.append((item, future))
         if self.runner is None:
             self.runner = loop.create_task(self.run_waiting())
-        return await future
+        return future
 
     async def run_waiting(self) -> None:
         try:
@@ -95,6 +101,8 @@ class Together(Generic[Item, Outcome]):
 
 # (the key that orders locks, the change); keys are hashable and comparable (room ids).
 Change = tuple[Any, Callable[[], Any]]
+# A change as GroupCommit takes it: with the login it runs under, checked in its batch.
+GatedChange = tuple[Any, Callable[[], Any], LoginGate | None]
 
 
 def run_in_one_transaction(
@@ -201,10 +209,19 @@ class GroupCommit:
         else:
             self.lanes = [Together(run, lane_thread(n)) for n in range(count)]
 
-    def run_batch(self, changes: list[Change]) -> list[Any]:
-        """A batch, in its lane's thread: run_in_one_transaction, then `finish()`."""
+    def run_batch(self, changes: list[GatedChange]) -> list[Any]:
+        """A batch, in its lane's thread: the logins of its changes looked up (a change
+        whose login is not what its socket knew does not run: LoginChanged), the rest
+        run_in_one_transaction, then `finish()`."""
         try:
-            return run_in_one_transaction(changes, lock=self.lock)
+            changed = changed_logins([gate for _, _, gate in changes])
+            outcomes: list[Any] = [LoginChanged() if refused else None for refused in changed]
+            kept = [index for index, refused in enumerate(changed) if not refused]
+            if kept:
+                ran = run_in_one_transaction([changes[index][:2] for index in kept], lock=self.lock)
+                for index, outcome in zip(kept, ran, strict=True):
+                    outcomes[index] = outcome
+            return outcomes
         finally:
             self.finish()
 
@@ -216,8 +233,19 @@ class GroupCommit:
         """Called in the lane's thread after each batch, committed or not (a subclass
         forgets what it kept for the batch's duration)."""
 
-    async def change(self, key: Hashable, change: Callable[[], Outcome]) -> Outcome:
+    async def change(
+        self, key: Hashable, change: Callable[[], Outcome], gate: LoginGate | None = None
+    ) -> Outcome:
         """Run `change` (synchronous, in a database thread) in the next commit of its
-        key's lane; its result once that commit is done, or the exception it raised."""
+        key's lane; its result once that commit is done, or the exception it raised.
+        With a `gate`, only if that login still looks as the gate says (LoginChanged)."""
+        return await self.submit(key, change, gate)
+
+    def submit(
+        self, key: Hashable, change: Callable[[], Outcome], gate: LoginGate | None = None
+    ) -> asyncio.Future[Outcome]:
+        """`change()` without waiting: a socket's changes handed in one after the other
+        run in that order (the same lane for the same key), and their outcomes are
+        the futures'."""
         lane = self.lanes[hash(key) % len(self.lanes)]
-        return cast(Outcome, await lane((key, change)))
+        return cast("asyncio.Future[Outcome]", lane.submit((key, change, gate)))

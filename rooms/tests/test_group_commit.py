@@ -33,7 +33,7 @@ def flat(frames: list) -> list:
 
 def batch(*changes):
     """Run these changes as one batch of a lane: (room id, change) pairs."""
-    return RoomCommit().run_batch([(change.room_id, change) for change in changes])
+    return RoomCommit().run_batch([(change.room_id, change, None) for change in changes])
 
 
 def sent(outcome) -> dict:
@@ -100,7 +100,7 @@ def test_a_retried_client_id_in_a_batch_is_acknowledged_again_and_stored_once(ma
     assert Message.objects.filter(room=general).count() == 2
 
 
-def test_sends_with_a_mention_or_a_reply_go_alone_beside_the_plain_with_distinct_seqs(
+def test_sends_with_a_mention_or_a_reply_go_alone_beside_the_plain_in_the_order_sent(
     make_user, make_room
 ):
     alice, bob = make_user("alice"), make_user("bob")
@@ -111,9 +111,11 @@ def test_sends_with_a_mention_or_a_reply_go_alone_beside_the_plain_with_distinct
         Send(alice, general.pk, "plain", "c1"),
         Send(alice, general.pk, "hey @bob", "c2"),
         Send(alice, general.pk, "an answer", "c3", reply_to=1),
+        Send(alice, general.pk, "plain again", "c4"),
     )
     events = [sent(outcome) for outcome in outcomes]
-    assert sorted(e["seq"] for e in events) == [2, 3, 4]
+    # One socket's sends in flight share a batch: their seqs follow the order sent.
+    assert [e["seq"] for e in events] == [2, 3, 4, 5]
     assert events[1]["mentions"] == ["bob"]
     assert events[2]["reply_to"]["id"] == 1
 
@@ -155,6 +157,21 @@ def test_a_crowds_joined_notices_are_merged_into_one():
     assert names_together(["ann", "bob"]) == "ann and bob"
     assert names_together(["ann", "bob", "cid"]) == "ann, bob and cid"
     assert names_together([f"u{n}" for n in range(1000)]) == "u0, u1 and 998 others"
+
+
+def test_a_big_rooms_news_is_merged_over_a_longer_window(settings, monkeypatch):
+    from rooms import notices
+
+    settings.CHAT_PRESENCE_COALESCE_SECONDS = 0.25
+    settings.CHAT_PRESENCE_DELIVERIES_PER_SECOND = 2000
+    monkeypatch.setattr(notices, "local_sockets", lambda group: 10)
+    assert notices.news_window(1) == 0.25
+    monkeypatch.setattr(notices, "local_sockets", lambda group: 5000)
+    assert notices.news_window(1) == 2.5  # told of itself at most 2,000 times a second
+    settings.CHAT_PRESENCE_DELIVERIES_PER_SECOND = 0
+    assert notices.news_window(1) == 0.25  # no budget: the window as set
+    settings.CHAT_PRESENCE_COALESCE_SECONDS = 0
+    assert notices.news_window(1) == 0  # no merging at all
 
 
 async def test_sockets_sending_at_once_are_all_acknowledged_and_everyone_gets_everything(

@@ -230,6 +230,7 @@ def test_protocol_state_machine(make_user, make_room, settings):
             self.visible = visible
             self.room_ids = room_ids
             self.live: list[Socket] = []
+            self.burst = 0  # send_burst's count, for its client_ids
             Message.objects.all().delete()
             Room.objects.update(last_seq=0)
             reset_local_presence()
@@ -402,6 +403,48 @@ def test_protocol_state_machine(make_user, make_room, settings):
             else:
                 assert "error" in reply
                 assert Message.objects.count() == before
+
+        @rule(
+            socket=sockets,
+            data=st.integers(0, 7),
+            texts=st.lists(st.sampled_from(["one", "two", " ", "@bob hi"]), min_size=2, max_size=4),
+        )
+        def send_burst(self, socket, data, texts):
+            """Sends back to back, without waiting for answers (rooms/in_flight.py): each
+            answered, in the order sent, and the stored ones with rising seqs."""
+            if socket.closed:
+                return
+            room = pick_room(socket, data)
+            before = Message.objects.count()
+            self.burst += 1
+            ids = [f"b{self.burst}-{n}" for n in range(len(texts))]
+
+            async def go():
+                for client_id, text in zip(ids, texts, strict=True):
+                    frame = {"command": "send", "room": room, "message": text}
+                    await socket.communicator.send_json_to({**frame, "client_id": client_id})
+                got: list[dict] = []
+
+                def answered(frame: dict) -> bool:
+                    # Called for every item of a frame: acks settled together share one.
+                    if frame.get("ack") in ids or "error" in frame:
+                        got.append(frame)
+                    return len(got) == len(ids)
+
+                await socket.read(answered)
+                return got
+
+            replies = socket.run(go())
+            if socket.closed:
+                return
+            expected = [room in socket.joined and bool(text.strip()) for text in texts]
+            assert [("ack" in reply) for reply in replies] == expected, replies
+            acked = [reply for reply in replies if "ack" in reply]
+            assert [reply["ack"] for reply in acked] == [
+                client_id for client_id, ok in zip(ids, expected, strict=True) if ok
+            ]
+            assert [r["seq"] for r in acked] == sorted(r["seq"] for r in acked)
+            assert Message.objects.count() == before + sum(expected)
 
         def pick_message(self, room: int, pick: int) -> int:
             """A message of the room, or one that does not exist (drawn as an integer)."""

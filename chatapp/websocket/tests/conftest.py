@@ -9,6 +9,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from chatapp.websocket.testing import (
+    fix_rate_window,
     isolate_layer_and_cache,
     new_key_prefix,
     open_socket,
@@ -35,6 +36,12 @@ def _isolated(settings):
     engines = [dict(engine) for engine in settings.TEMPLATES]
     engines[0]["DIRS"] = [*engines[0].get("DIRS", []), TEMPLATES]
     settings.TEMPLATES = engines
+
+
+@pytest.fixture
+def one_rate_window(monkeypatch):
+    """The core's rate limits in one fixed window for the whole test."""
+    fix_rate_window(monkeypatch)
 
 
 @pytest.fixture

@@ -11,10 +11,13 @@ from django.urls import path
 from chatapp.websocket import (
     NO_PERM_REQUIRED,
     WebsocketConsumer,
+    agroup_send,
     auser_send,
+    ausers_send,
     consumer_command,
     group_send,
 )
+from chatapp.websocket.hub import together
 from chatapp.websocket.testing import group_members
 from chatapp.websocket.tests.consumers import chat, counter, moderation
 
@@ -197,6 +200,38 @@ async def test_a_user_send_reaches_every_socket_of_that_user_and_no_one_else(
     await auser_send(member.pk, event)
     for socket in mine:
         assert await receive_commands(socket) == [["focus", "mine"]]
+    assert await theirs.receive_nothing(timeout=0.3)
+
+
+async def test_events_sent_together_reach_every_socket_of_the_group_one_by_one_in_order(
+    connect, member
+):
+    listeners = [await connect(chat.reverse(room_name="news"), member) for _ in range(2)]
+    events = [{"type": "client.commands", "text": f'[["focus","{n}"]]'} for n in range(3)]
+    await agroup_send(chat.group_name(room_name="news"), together(events))
+    for listener in listeners:
+        assert [await receive_commands(listener) for _ in range(3)] == [
+            [["focus", str(n)]] for n in range(3)
+        ]
+        assert await listener.receive_nothing(timeout=0.2)
+
+
+async def test_one_send_to_many_users_reaches_each_of_their_sockets_once_and_no_one_else(
+    connect, amake_user, member
+):
+    """ausers_send: the same news for many users as one layer event."""
+    second, stranger = await amake_user(), await amake_user()
+    mine = [
+        await connect(chat.reverse(room_name="a"), member),
+        await connect(counter.reverse(), member),
+        await connect(chat.reverse(room_name="a"), second),
+    ]
+    theirs = await connect(chat.reverse(room_name="a"), stranger)
+    event = {"type": "client.commands", "text": '[["focus","news"]]'}
+    await ausers_send([member.pk, second.pk], event)
+    for socket in mine:
+        assert await receive_commands(socket) == [["focus", "news"]]
+        assert await socket.receive_nothing(timeout=0.2)
     assert await theirs.receive_nothing(timeout=0.3)
 
 

@@ -158,3 +158,30 @@ def test_a_merged_group_that_fails_is_undone_as_a_whole_and_the_rest_commit():
     outcomes = run_in_one_transaction([(1, FailingMerge("x")), (2, make("kept"))])
     assert isinstance(outcomes[0], ValueError) and outcomes[1] == "kept"
     assert names() == {"kept"}
+
+
+def test_a_change_whose_login_changed_does_not_run_and_the_others_of_its_batch_do(
+    django_user_model,
+):
+    from chatapp.websocket.logins import LoginChanged, LoginGate, snapshot_of
+
+    user = django_user_model.objects.create_user("gated", password="pw-123-abc-xyz")
+    # No session key: the login look-up finds no session, i.e. the snapshot None.
+    ended = LoginGate((user.pk, None), snapshot_of(user))
+    still = LoginGate((user.pk, None), None)
+    outcomes = GroupCommit().run_batch(
+        [(1, make("kept-before"), None), (2, make("refused"), ended), (3, make("kept"), still)]
+    )
+    assert outcomes[0] == "kept-before" and outcomes[2] == "kept"
+    assert isinstance(outcomes[1], LoginChanged)
+    assert names() == {"kept-before", "kept"}
+
+
+async def test_changes_handed_in_without_waiting_run_in_the_order_they_came():
+    commit = GroupCommit()
+    futures = [commit.submit(0, make(f"s{n}")) for n in range(5)]
+    assert await asyncio.gather(*futures) == [f"s{n}" for n in range(5)]
+    ids = await asyncio.to_thread(
+        lambda: list(Group.objects.order_by("pk").values_list("name", flat=True))
+    )
+    assert ids == [f"s{n}" for n in range(5)]
