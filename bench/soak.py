@@ -23,7 +23,7 @@ import time
 from websockets.asyncio.client import connect
 
 from .client import events_of
-from .run import Bench
+from .run import Bench, parse
 from .servers import Server
 
 
@@ -114,8 +114,9 @@ class Member:
 class Soak:
     def __init__(self, args: argparse.Namespace):
         self.args = args
-        bench_args = argparse.Namespace(quick=False)
-        self.bench = Bench(bench_args)
+        # The benchmark's own defaults (a namespace of a few names broke when it gained
+        # options: --watch), for its rooms, users and layers.
+        self.bench = Bench(parse([]))
         self.layer = self.bench.layers()[0]
         self.deliveries = self.gaps = self.repeats = self.resyncs = self.reconnects = 0
         self.sent = self.backend_sent = self.send_failures = 0
