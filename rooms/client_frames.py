@@ -8,7 +8,6 @@ other value is refused as BAD_REQUEST.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.conf import settings
@@ -27,18 +26,6 @@ def max_frame_length() -> int:
     digits and a comma each)."""
     attachments = settings.CHAT_MAX_ATTACHMENTS_PER_MESSAGE * 20
     return settings.CHAT_MAX_MESSAGE_LENGTH * 12 + 512 + attachments
-
-
-def is_send_frame(text: str | None) -> bool:
-    """Whether a text frame is a send (ChatConsumer.receive lets it overtake the answers
-    of the socket's sends still in flight; any other frame waits for them)."""
-    if text is None or '"send"' not in text:
-        return False
-    try:
-        content = json.loads(text)
-    except (ValueError, RecursionError):
-        return False
-    return isinstance(content, dict) and content.get("command") == "send"
 
 
 def echoed_client_id(content: Any) -> dict[str, Any]:

@@ -35,7 +35,6 @@ from .client_frames import (
     id_list_field,
     id_value,
     int_field,
-    is_send_frame,
     max_frame_length,
 )
 from .conversation import ConversationCommands
@@ -122,15 +121,20 @@ class ChatConsumer(
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Called with each frame: one too big to hold a valid message is refused unparsed.
-        (Frames over 64 KiB never get here: the server closes them with 1009.) A frame
-        other than a send waits for the answers of the sends still in flight."""
-        too_long = text_data is not None and len(text_data) > max_frame_length()
-        if self.unsettled and (too_long or not is_send_frame(text_data)):
-            await self.changes_settled()
-        if too_long:
+        (Frames over 64 KiB never get here: the server closes them with 1009.) Any frame
+        but a send waits for the answers of the sends still in flight (frame_decoded)."""
+        if text_data is not None and len(text_data) > max_frame_length():
+            await self.changes_settled()  # answered after the sends before it
             await self.send_error(MESSAGE_TOO_LONG)
             return
         await super().receive(text_data, bytes_data)
+
+    async def frame_decoded(self, content: Any) -> None:
+        """Sends overtake the answers of the sends still in flight; any other frame (a
+        bad one too) waits for them, so its answer comes after theirs."""
+        is_send = isinstance(content, dict) and content.get("command") == "send"
+        if self.unsettled and not is_send:
+            await self.changes_settled()
 
     def checks_login_in_batch(self, content: Any) -> bool:
         """The commands stored through RoomCommit have the login looked up in their

@@ -248,14 +248,17 @@ class WebsocketConsumer(Sends, LoginWatch, HubDelivery, PacedSends, AsyncJsonWeb
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Called with each frame: decode, re-check permission, hand over, never crash."""
         if text_data is None:
+            await self.frame_decoded(None)
             await self.send_error(BAD_REQUEST, "binary frames are not accepted")
             return
         try:
             content = json.loads(text_data)
         except (ValueError, RecursionError):
             # RecursionError: nesting deeper than Python's stack ("[" * 6000).
+            await self.frame_decoded(None)
             await self.send_error(BAD_REQUEST, "frame is not JSON")
             return
+        await self.frame_decoded(content)
         try:
             if self.gone or self.logged_out or not await self.login_still_valid(content):
                 return
@@ -273,6 +276,11 @@ class WebsocketConsumer(Sends, LoginWatch, HubDelivery, PacedSends, AsyncJsonWeb
             # A bug must not close the socket with 1011.
             logger.exception("%s failed on a client frame", type(self).__name__)
             await self.send_error(SERVER_ERROR, "the server could not handle this message")
+
+    async def frame_decoded(self, content: Any) -> None:
+        """Called with each client frame as decoded (None if it is not JSON), before it
+        is checked, handled or refused: a protocol that answers frames out of their
+        turn (rooms/in_flight.py) waits here. By default nothing."""
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         """Called with a decoded frame: callback frames are `{"args": [...]}`."""

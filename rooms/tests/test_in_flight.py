@@ -52,10 +52,12 @@ async def test_sends_back_to_back_are_answered_in_the_order_sent_with_rising_seq
     await socket.send_json_to({"command": "send", "room": room.pk, "client_id": "bad"})
     for n in range(5, 10):
         await socket.send_json_to(send(room, n))
+    await socket.send_to(text_data="not JSON")  # refused unparsed, after the sends too
     await socket.send_json_to({"command": "leave", "room": room.pk})
     frames = await drain(socket)
     expected = [("ack", f"c{n}") for n in range(5)] + [("error", "BAD_REQUEST", "bad")]
-    assert answers(frames) == expected + [("ack", f"c{n}") for n in range(5, 10)]
+    expected += [("ack", f"c{n}") for n in range(5, 10)] + [("error", "BAD_REQUEST", None)]
+    assert answers(frames) == expected
     # The leave is answered last, after every send it came after.
     assert flat(frames)[-1] == {"leave": room.pk}
     acks = [f for f in flat(frames) if "ack" in f]
